@@ -30,6 +30,12 @@ class DroppedFieldWarning(GemfinderWarning):
     """Lenient ingestion dropped an unparseable field of a source record (the record itself was kept)."""
 
 
+class UsageError(GemfinderError, ValueError):
+    """Command-line options that cannot be used together, or a missing argument."""
+
+    kind = "usage"
+
+
 # Catalog and index ----------------------------------------------------------------------------------------------
 
 

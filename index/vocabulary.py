@@ -55,6 +55,15 @@ TASK_ALIASES: dict[str, str] = {
     "coding": "code", "programming": "code", "python": "code", "code_generation": "code",
     "medicine": "medical", "clinical": "medical", "medical_qa": "medical", "healthcare": "medical",
     "biomedical": "medical",
+    # phrasings seen in requests, and benchmark names used as task names
+    "math_word_problems": "math", "word_problems": "math", "math_problems": "math", "mathematical": "math",
+    "math_lvl5": "math", "competition_mathematics": "math",
+    "bbh": "reasoning", "musr": "reasoning", "mmlu": "knowledge", "mmlu_pro": "knowledge",
+    "truthfulqa": "truthfulness", "hallucination": "truthfulness", "hallucinations": "truthfulness",
+    "scientific": "science", "science_questions": "science", "gpqa": "science",
+    "hellaswag": "commonsense", "winogrande": "commonsense",
+    "python_code": "code", "code_completion": "code", "software_engineering": "code", "humaneval": "code",
+    "mbpp": "code", "medqa": "medical", "medical_questions": "medical", "health": "medical",
 }
 
 
@@ -100,6 +109,10 @@ KNOWN_LICENSES: tuple[str, ...] = PERMISSIVE_LICENSES + (
     "deepseek", "apple-ascl", "c-uda", "cc", "bigscience-bloom-rail-1.0", "openrail-m", "fair-noncommercial-research-license",
     "intel-research", "qwen", "tongyi-qianwen", "yi-license", "falcon", "mistral", "mnpl", "afl-3.0", "ms-pl",
     "gfdl", "lgpl-lr", "h-research", "apple-amlr", "health-ai-developer-foundations", "unknown",
+    # spelled this way by the shipped catalog's sources (LocalAI gallery, leaderboards)
+    "falcon-llm-license", "falcon-llm", "lfm1.0", "nvidia-open-model-license", "inf", "eva-llama3.3",
+    "krutrim-community-license-agreement-version-1.0", "kwaipilot-license", "gpl", "tencent-hunyuan-community",
+    "openmdw-1.1", "modified-mit", "deepseek-license", "iquestcoder", "webai-non-commercial-license-ver.-1.0",
 )
 
 Source_T = Literal[
@@ -110,3 +123,23 @@ Source_T = Literal[
 
 #: how a card text came to be (catalog column ``card_source``).
 CardSource_T = Literal["localai_gallery", "hugginggpt", "docker_model_cards", "hub", "composed"]
+
+
+#: common spellings of licences (lower-case, as typed) → the Hub licence ids they stand for; a spelling that names a
+#: licence family ("gpl", "llama") stands for all its versions. Spellings that differ from a `KNOWN_LICENSES` id only
+#: in spaces, dots, hyphens or filler words ("apache 2.0 license", "Llama 3.1 Community License") need no entry.
+LICENSE_ALIASES: dict[str, tuple[str, ...]] = {
+    "apache": ("apache-2.0",), "apache2": ("apache-2.0",), "apache 2": ("apache-2.0",), "apache v2": ("apache-2.0",),
+    "bsd": ("bsd", "bsd-2-clause", "bsd-3-clause", "bsd-3-clause-clear"),
+    "gpl": ("gpl-2.0", "gpl-3.0"), "gplv2": ("gpl-2.0",), "gplv3": ("gpl-3.0",),
+    "lgpl": ("lgpl-2.1", "lgpl-3.0"), "agpl": ("agpl-3.0",), "agplv3": ("agpl-3.0",),
+    "mpl": ("mpl-2.0",), "mozilla": ("mpl-2.0",), "boost": ("bsl-1.0",),
+    "cc0": ("cc0-1.0",), "public domain": ("cc0-1.0", "unlicense", "pddl"),
+    "cc by": ("cc-by-2.0", "cc-by-3.0", "cc-by-4.0"), "cc by sa": ("cc-by-sa-3.0", "cc-by-sa-4.0"),
+    "cc by nc": ("cc-by-nc-2.0", "cc-by-nc-3.0", "cc-by-nc-4.0"),
+    "cc by nc sa": ("cc-by-nc-sa-3.0", "cc-by-nc-sa-4.0"),
+    "cc by nc nd": ("cc-by-nc-nd-4.0",), "cc by nd": ("cc-by-nd-4.0",),
+    "llama": ("llama2", "llama3", "llama3.1", "llama3.2", "llama3.3", "llama4"),
+    "qwen": ("qwen", "tongyi-qianwen"), "qianwen": ("tongyi-qianwen",), "yi": ("yi-license",),
+    "mistral non-production": ("mnpl",), "bloom rail": ("bigscience-bloom-rail-1.0",),
+}

@@ -1,0 +1,131 @@
+"""Open LLM Leaderboard v1 (sloth snapshot), cross-checked with the metabench scrape.
+
+The sloth table has one row per (model, precision) run with scores already in points. Its ``Flagged`` column is
+true on almost every row and its ``Merged`` column on most, so neither is trusted: merges come from ``Type``
+("merges and moerges") and the flag from the metabench scrape, which recorded the leaderboard's own flags.
+Models the sloth table lacks but the scrape has are kept with the scrape's scores (source ``metabench_v1_scrape``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from index.record import Score
+from index.sources._base import (
+    SourceRecord,
+    architecture_or_none,
+    as_bool,
+    as_int,
+    instruct_from_type,
+    iso_date,
+    kind_from_type,
+    first_valid,
+    license_id,
+    params_or_none,
+    points,
+    rank_runs,
+    read_csv,
+)
+
+SLOTH_FILE = "leaderboards/sloth_openllm/open-llm-leaderboard_old.csv"
+SCRAPE_FILE = "leaderboards/open-llm-leaderboard_v1_scraped.csv"
+FILES = (SLOTH_FILE, SCRAPE_FILE)
+
+#: sloth column → benchmark (scores are already points).
+_SLOTH_SCORES = {
+    "ARC": "arc", "HellaSwag": "hellaswag", "MMLU": "mmlu", "TruthfulQA": "truthfulqa",
+    "Winogrande": "winogrande", "GSM8K": "gsm8k",
+}
+_SCRAPE_SCORES = {b: b for b in _SLOTH_SCORES.values()}
+
+
+def _scrape_flags(scrape: pd.DataFrame) -> dict[str, tuple[bool | None, bool | None]]:
+    """Lower-cased id → (flagged, merged) as the metabench scrape recorded them."""
+    return {
+        str(name).lower(): (as_bool(flagged), as_bool(merged))
+        for name, flagged, merged in zip(scrape["name"], scrape["flagged"], scrape["merged"])
+    }
+
+
+def _from_sloth(row: dict, facts: dict[str, Any], scrape_flags: tuple[bool | None, bool | None] | None) -> SourceRecord:
+    """One model's record from its picked run `row`; `facts` fill what that run leaves blank (type, licence)."""
+    model_id = str(row["Model"]).strip()
+    kind = kind_from_type(facts["type"])
+    date = iso_date(row["date"])
+    scores = {
+        bench: Score(value, "open_llm_leaderboard_v1", date)
+        for col, bench in _SLOTH_SCORES.items()
+        if (value := points(row[col])) is not None
+    }
+    flagged = scrape_flags[0] if scrape_flags else None
+    if flagged is None and as_bool(row["Flagged"]) is False:
+        flagged = False  # the column is unreliable only in the True direction (set on 7,060 of 7,169 rows)
+    merged = True if kind == "merge" or (scrape_flags and scrape_flags[1]) else None if kind is None else False
+    return SourceRecord(
+        id=model_id,
+        source="open_llm_leaderboard_v1",
+        architecture=architecture_or_none(row["Architecture"]),
+        params_b=params_or_none(row["#Params (B)"]),
+        instruct=instruct_from_type(kind, model_id),
+        license=license_id(facts["license"]),
+        likes=as_int(row["Hub ❤️"]),
+        created=facts["created"],
+        available=as_bool(row["Available on the hub"]),
+        flagged=flagged,
+        merged=merged,
+        scores=scores,
+    )
+
+
+def _from_scrape(row: dict) -> SourceRecord:
+    """A model only the metabench scrape has: its scores (no dates in the scrape) and size."""
+    scores = {
+        bench: Score(value, "metabench_v1_scrape")
+        for col, bench in _SCRAPE_SCORES.items()
+        if (value := points(row[col])) is not None
+    }
+    return SourceRecord(
+        id=str(row["name"]).strip(),
+        source="metabench_v1_scrape",
+        architecture=architecture_or_none(row["arch"]),
+        params_b=params_or_none(row["size"]),
+        flagged=as_bool(row["flagged"]),
+        scores=scores,
+    )
+
+
+def load(raw_dir: Path) -> list[SourceRecord]:
+    """Read the v1 leaderboard and the metabench scrape.
+
+    Args:
+        raw_dir: the raw-data folder.
+
+    Returns:
+        One record per model (case-insensitive), sloth models first, then scrape-only models with scores.
+
+    Raises:
+        RawDataNotFoundError: a file of `FILES` is missing.
+    """
+    sloth = read_csv(raw_dir, SLOTH_FILE)
+    scrape = read_csv(raw_dir, SCRAPE_FILE)
+    flags = _scrape_flags(scrape)
+    ranked = rank_runs(sloth, key=sloth["Model"].str.strip().str.lower(), precision="Precision", date="date")
+    types, licenses = first_valid(ranked, "Type"), first_valid(ranked, "Hub License")
+    # "created" is the first submission: the earliest run date of the model.
+    created = ranked.assign(_d=ranked["date"].map(iso_date)).dropna(subset=["_d"]).groupby("_key")["_d"].min()
+    records = []
+    for row in ranked.drop_duplicates("_key").to_dict("records"):
+        key = row["_key"]
+        facts = {"type": types.get(key), "license": licenses.get(key), "created": created.get(key)}
+        records.append(_from_sloth(row, facts, flags.get(key)))
+    known = {r.key for r in records}
+    extra = scrape[~scrape["name"].str.strip().str.lower().isin(known)]
+    extra = rank_runs(extra, key=extra["name"].str.strip().str.lower(), precision="precision", date=None)
+    for row in extra.drop_duplicates("_key").to_dict("records"):
+        record = _from_scrape(row)
+        if record.scores:
+            records.append(record)
+    return records

@@ -1,0 +1,35 @@
+"""Shared fixtures: real small things loaded once per run (the shipped MiniLM, the shipped catalog)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The PyPI-shipped all-MiniLM-L6-v2, loaded once."""
+    from index.embed import Embedder
+
+    e = Embedder()
+    e.encode(["warm up"])
+    return e
+
+
+@pytest.fixture(scope="session")
+def shipped_catalog():
+    """The shipped catalog (index/data/catalog.parquet)."""
+    from index.catalog import Catalog
+
+    return Catalog.load()
+
+
+@pytest.fixture(scope="session")
+def shortlister(embedder):
+    """The full pipeline's first stage over the shipped catalog and vectors."""
+    from recommender.shortlist import Shortlister
+
+    return Shortlister.load(embedder=embedder)

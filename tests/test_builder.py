@@ -1,0 +1,189 @@
+"""Tests of `index.builder`: known models come out right, and catalog-wide contracts hold.
+
+The catalog is built once per module from the shipped raw inputs (``index/data/raw``), never from ../shared.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from index import constants
+from index.builder import build_records
+from index.catalog import Catalog
+from index.errors import RawDataNotFoundError
+from index.sources._base import raw_file, read_text
+from index.vocabulary import BENCHMARKS
+
+RAW = constants.RAW_DIR
+MEDICAL = ("anatomy", "clinical_knowledge", "college_medicine", "medical_genetics", "professional_medicine")
+
+
+@pytest.fixture(scope="module")
+def records():
+    return build_records(RAW, progress=False)
+
+
+@pytest.fixture(scope="module")
+def catalog(records):
+    return Catalog.from_records(records)
+
+
+class TestKnownModels:
+    def test_v1_picks_full_precision_latest_run(self, catalog):
+        # Yi-1.5-6B has a float16 run (2024-05-13) and a later bfloat16 run (2024-06-09): the later one wins.
+        sloth = pd.read_csv(raw_file(RAW, "leaderboards/sloth_openllm/open-llm-leaderboard_old.csv"))
+        runs = sloth[sloth["Model"] == "01-ai/Yi-1.5-6B"]
+        assert len(runs) > 1
+        latest = runs.sort_values("date").iloc[-1]
+        record = catalog.get("01-ai/yi-1.5-6b")
+        assert record.id == "01-ai/Yi-1.5-6B"
+        assert record.score("gsm8k") == pytest.approx(latest["GSM8K"])
+        assert record.score("arc") == pytest.approx(latest["ARC"])
+        assert record.scores["gsm8k"].source == "open_llm_leaderboard_v1"
+        assert record.scores["gsm8k"].date == latest["date"][:10]
+        assert record.created <= runs["date"].min()[:10]  # a Hub upload date may precede the first run
+        assert record.instruct is False and record.merged is False
+        assert record.family == "yi"
+
+    def test_v1_prefers_full_precision_over_quantised(self, catalog):
+        sloth = pd.read_csv(raw_file(RAW, "leaderboards/sloth_openllm/open-llm-leaderboard_old.csv"))
+        mixed = sloth.groupby("Model").filter(
+            lambda g: g["Precision"].isin(["4bit", "8bit", "GPTQ"]).any() and g["Precision"].isin(["float16", "bfloat16"]).any()
+        )
+        model = sorted(mixed["Model"].unique())[0]
+        full = mixed[(mixed["Model"] == model) & mixed["Precision"].isin(["float16", "bfloat16"])]
+        assert catalog.get(model).score("mmlu") in set(full["MMLU"].round(2))
+
+    def test_v2_scores_are_raw_times_100(self, catalog):
+        v2 = pd.read_csv(raw_file(RAW, "leaderboards/every_eval_ever/hfopenllm_v2.csv"))
+        row = v2[v2["model_id"] == "dnhkng/RYS-XLarge"].iloc[0]
+        record = catalog.get("dnhkng/RYS-XLarge")
+        assert record.score("ifeval") == pytest.approx(row["IFEval"] * 100)
+        assert record.score("bbh") == pytest.approx(row["BBH"] * 100)  # raw, not the normalised 58.77
+        assert record.scores["ifeval"].date == "2024-08-07"  # sloth's submission date of that run
+        assert record.likes == 45 and record.license == "mit"
+
+    def test_model_in_v1_and_v2_has_both(self, catalog):
+        record = catalog.get("mistralai/Mistral-7B-v0.1")
+        assert {"arc", "hellaswag", "mmlu", "truthfulqa", "winogrande", "gsm8k"} <= set(record.scores)
+        assert {"ifeval", "bbh", "math_lvl5", "gpqa", "musr", "mmlu_pro"} <= set(record.scores)
+        assert record.family == "mistral" and record.license == "apache-2.0"
+
+    def test_case_insensitive_merge_keeps_hub_casing(self, catalog):
+        # HELM writes "qwen/qwen1.5-72b"; the leaderboards "Qwen/Qwen1.5-72B": one record, Hub casing.
+        record = catalog.get("qwen/qwen1.5-72b")
+        assert record.id == "Qwen/Qwen1.5-72B"
+        assert "helm_lite" in record.sources and "open_llm_leaderboard_v1" in record.sources
+
+    def test_helm_medqa_mapped(self, catalog):
+        record = catalog.get("Qwen/Qwen1.5-72B")
+        assert record.score("medqa") == pytest.approx(67.0)
+        assert record.scores["medqa"].source == "helm_lite"
+        assert catalog.frame["score.medqa"].notna().sum() >= 15
+
+    def test_unmappable_helm_models_are_absent(self, catalog):
+        assert "anthropic/claude-2.1" not in catalog
+        assert "qwen/qwen2.5-72b-instruct-turbo" not in catalog
+
+    def test_mmlu_medical_is_mean_of_subjects(self, catalog):
+        table = pd.read_csv(raw_file(RAW, "leaderboards/sloth_openllm/data_v1.csv"))
+        row = table[table["Model"] == "yi-1.5-6b"].iloc[0]
+        expected = sum(row[f"hendrycksTest-{s}"] for s in MEDICAL) / len(MEDICAL) * 100
+        record = catalog.get("01-ai/Yi-1.5-6B")
+        assert record.score("mmlu_medical") == pytest.approx(expected, abs=0.01)
+        assert record.scores["mmlu_medical"].source == "sloth_mmlu_subjects"
+
+    def test_evalplus_base_pass_at_1(self, catalog):
+        record = catalog.get("infly/OpenCoder-8B-Instruct")
+        assert record.score("humaneval") == pytest.approx(81.7)  # not the "+" column (77.4)
+        assert record.score("mbpp") == pytest.approx(82.0)
+        assert record.scores["humaneval"].source == "evalplus"
+
+    def test_litellm_price_is_mean_of_input_and_output(self, catalog):
+        prices = json.loads(read_text(RAW, "catalog/litellm_model_prices/model_prices_and_context_window_backup.json"))
+        target = "meta-llama/llama-2-7b-chat-hf"
+        offers = [
+            (e["input_cost_per_token"] + e["output_cost_per_token"]) / 2 * 1e6
+            for k, e in prices.items()
+            if k.lower().split("/", 1)[-1] == target and e.get("mode") in ("chat", "completion")
+            and e.get("input_cost_per_token") is not None
+        ]
+        assert offers
+        assert catalog.get(target).price_per_1m_tokens == pytest.approx(min(offers), abs=1e-4)
+
+    def test_licence_inherited_from_base(self, catalog):
+        inherited = catalog.frame[catalog.frame["license_source"].str.startswith("inherited from", na=False)]
+        assert len(inherited) > 0
+        for row in inherited.head(20).itertuples():
+            base = catalog.get(row.license_source.removeprefix("inherited from "))
+            assert row.base_model == base.id
+            assert row.license == base.license
+
+    def test_obsscaling_fills_v1_only_where_v1_lacks(self, records):
+        for record in records:
+            if "open_llm_leaderboard_v1" in record.sources:
+                assert all(s.source != "obsscaling" for b, s in record.scores.items() if b in ("arc", "mmlu", "gsm8k"))
+
+    def test_gguf_repo_points_at_original(self, catalog):
+        gguf = catalog.frame[catalog.frame["id"].str.contains("GGUF") & catalog.frame["base_model"].notna()]
+        assert len(gguf) > 100
+        assert not gguf["base_model"].str.contains("GGUF").all()
+
+
+class TestCatalogContracts:
+    def test_size(self, catalog):
+        assert len(catalog) >= 10_000
+
+    def test_ids_unique_case_insensitive_and_sorted(self, records):
+        keys = [r.key for r in records]
+        assert len(keys) == len(set(keys))
+        assert keys == sorted(keys)
+
+    def test_every_record_has_a_signal(self, records):
+        for r in records:
+            assert r.scores or r.popularity is not None or r.card_source != "composed" or r.price_per_1m_tokens is not None, r.id
+
+    def test_scores_are_points_with_source(self, records):
+        for r in records:
+            for bench, score in r.scores.items():
+                assert bench in BENCHMARKS and 0 <= score.value <= 100 and score.source
+
+    def test_no_card_contains_its_own_scores(self, records):
+        bench_words = re.compile(
+            r"\b(arc|hellaswag|mmlu|truthful\w*|winogrande|gsm8k|ifeval|bbh|math|gpqa|musr|humaneval|mbpp|medqa|"
+            r"scores?|accuracy)\b",
+            re.IGNORECASE,
+        )
+        for r in records:
+            for score in r.scores.values():
+                for text in {f"{score.value:.2f}", f"{score.value:.1f}"}:
+                    for m in re.finditer(rf"(?<![\d.]){re.escape(text)}(?![\dA-Za-z])", r.card_text):
+                        window = r.card_text[max(0, m.start() - 80): m.end() + 80]
+                        assert not bench_words.search(window), (r.id, text, window)
+
+    def test_real_cards_are_short_and_scrubbed(self, catalog):
+        real = catalog.frame[catalog.frame["card_source"] != "composed"]
+        assert len(real) > 1000
+        assert real["card_text"].str.len().max() <= 2000
+
+    def test_licences_are_lower_case(self, catalog):
+        licences = catalog.frame["license"].dropna()
+        assert (licences == licences.str.lower()).all()
+
+    def test_shipped_catalog_is_this_build(self, catalog):
+        shipped = Catalog.load(constants.PACKAGE_DATA_DIR / constants.CATALOG_FILENAME)
+        assert shipped.fingerprint() == catalog.fingerprint()
+        assert list(shipped.frame["id"]) == list(catalog.frame["id"])
+
+
+class TestRawData:
+    def test_missing_raw_file_raises(self, tmp_path):
+        with pytest.raises(RawDataNotFoundError, match="open-llm-leaderboard_old.csv"):
+            build_records(tmp_path, progress=False)
+
+    def test_builder_reads_only_raw_dir(self):
+        assert "shared" not in str(RAW)
