@@ -212,3 +212,24 @@ class NoCandidatesError(QueryError):
         super().__init__(
             f"No model in the catalog satisfies {constraints}. Loosen a constraint (size, licence or family)."
         )
+
+
+# Confirm stage ----------------------------------------------------------------------------------------------------
+
+
+class ResponseMatrixError(GemfinderError, ValueError):
+    """A response-matrix file or array cannot be used (empty, ragged, values other than 0/1, duplicated ids)."""
+
+    kind = "invalid_response_matrix"
+
+    def __init__(self, benchmark: str, reason: str):
+        self.benchmark = benchmark
+        self.reason = reason
+        super().__init__(
+            f"Response matrix '{benchmark}' cannot be used: {reason}. Expected CSV (or CSV.GZ) with the model id in "
+            "the first column, one column per question, and only 0/1 values."
+        )
+
+
+class BudgetTooSmallWarning(GemfinderWarning):
+    """The evaluation budget cannot give every arm even one question; the algorithm does what it can."""
