@@ -214,6 +214,27 @@ class NoCandidatesError(QueryError):
         )
 
 
+# Prediction -----------------------------------------------------------------------------------------------------
+
+
+class NotFittedError(GemfinderError, ValueError, AttributeError):
+    """An estimator (the catalog prior, a scaling law) was used before `fit`, or for something it was not fitted on.
+
+    Inherits `ValueError` and `AttributeError` as sklearn's ``NotFittedError`` does, so callers catching either keep
+    working. Message: "<Estimator> is not fitted yet. Call 'fit' with appropriate arguments before using it."
+    """
+
+    kind = "not_fitted"
+
+    def __init__(self, estimator: str, detail: str | None = None):
+        self.estimator = estimator
+        self.detail = detail
+        super().__init__(
+            detail
+            or f"This {estimator} instance is not fitted yet. Call 'fit' with appropriate arguments before using it."
+        )
+
+
 # Confirm stage ----------------------------------------------------------------------------------------------------
 
 

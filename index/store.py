@@ -27,7 +27,8 @@ IndexKind_T = Literal["flat", "hnsw", "ivf"]
 INDEX_KINDS: tuple[str, ...] = get_args(IndexKind_T)
 
 #: bump when the file layout changes; older files are then reported as stale.
-STORE_FORMAT = 1
+#: 2: per-row text hashes, so a rebuild re-embeds only the cards that changed.
+STORE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -93,17 +94,22 @@ class VectorStore:
         >>> scores, rows = store.search(query_vector, k=10)
     """
 
-    def __init__(self, vectors: np.ndarray, header: StoreHeader, faiss_index=None):
+    def __init__(self, vectors: np.ndarray, header: StoreHeader, faiss_index=None, *, text_hashes=None):
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.header = header
+        #: uint64 hash of each row's embedded text (`None` when unknown): lets a rebuild reuse unchanged rows.
+        self.text_hashes = text_hashes
         self.index = faiss_index if faiss_index is not None else _build_faiss(self.vectors, header.kind)
         # Search-time breadth of the approximate kinds; higher = better recall, slower.
         self.ef_search = 128
         self.nprobe = 16
 
     @classmethod
-    def build(cls, vectors: np.ndarray, *, model: str, catalog_fingerprint: str, kind: str = "flat") -> VectorStore:
-        """Index freshly computed vectors."""
+    def build(
+        cls, vectors: np.ndarray, *, model: str, catalog_fingerprint: str, kind: str = "flat",
+        text_hashes: np.ndarray | None = None,
+    ) -> VectorStore:
+        """Index freshly computed vectors (optionally with the hash of each row's embedded text)."""
         if kind not in INDEX_KINDS:
             raise ValueError(f"Unknown index kind {kind!r}; expected one of {INDEX_KINDS}.")
         half = np.asarray(vectors, dtype=np.float16)
@@ -112,7 +118,7 @@ class VectorStore:
             catalog_fingerprint=catalog_fingerprint, vectors_sha256=_sha256(half),
         )
         # Index the float16-rounded vectors so that a saved-and-loaded store answers exactly like this one.
-        return cls(half.astype(np.float32), header)
+        return cls(half.astype(np.float32), header, text_hashes=text_hashes)
 
     # Persistence --------------------------------------------------------------------------------------------
 
@@ -123,6 +129,8 @@ class VectorStore:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {"vectors": self.vectors.astype(np.float16)}
+        if self.text_hashes is not None:
+            arrays["text_hashes"] = np.asarray(self.text_hashes, dtype=np.uint64)
         header = self.header
         if header.kind != "flat":
             blob = faiss.serialize_index(self.index)
@@ -156,6 +164,7 @@ class VectorStore:
                 header = StoreHeader(**json.loads(bytes(data["header"]).decode()))
                 vectors = data["vectors"]
                 blob = data["faiss_index"] if "faiss_index" in data.files else None
+                text_hashes = data["text_hashes"] if "text_hashes" in data.files else None
         except IndexCorruptError:
             raise
         except Exception as err:  # zip / npy / JSON damage all mean the same to the user
@@ -166,7 +175,7 @@ class VectorStore:
             import faiss
 
             index = faiss.deserialize_index(blob)
-        return cls(vectors.astype(np.float32), header, index)
+        return cls(vectors.astype(np.float32), header, index, text_hashes=text_hashes)
 
     @staticmethod
     def _verify(path, header, vectors, blob, *, catalog_fingerprint, model) -> None:

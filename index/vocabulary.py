@@ -40,6 +40,21 @@ TASK_BENCHMARKS: dict[str, tuple[str, ...]] = {
     "medical": ("mmlu_medical", "medqa"),
 }
 
+#: words that name a task in model ids and cards ("coder", "meditron"), added to the lexical side of retrieval so
+#: a request for "code" also finds "…-Coder-…" repos; never embedded (dense retrieval already generalises).
+TASK_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "math": ("math", "maths", "mathematics", "mathematical", "gsm8k", "arithmetic", "metamath", "wizardmath"),
+    "reasoning": ("reasoning", "reasoner", "logic", "logical", "bbh", "cot"),
+    "knowledge": ("knowledge", "mmlu", "trivia", "encyclopedic"),
+    "instruction_following": ("instruct", "instruction", "instructions", "ifeval", "assistant"),
+    "truthfulness": ("truthful", "truthfulqa", "factual", "honest", "hallucination"),
+    "science": ("science", "scientific", "physics", "chemistry", "biology", "gpqa", "stem"),
+    "commonsense": ("commonsense", "hellaswag", "winogrande"),
+    "code": ("code", "coder", "coding", "programming", "python", "starcoder", "codellama", "humaneval", "mbpp"),
+    "medical": ("medical", "medicine", "clinical", "biomedical", "health", "meditron", "pubmed", "medqa", "doctor",
+                "bio", "med"),
+}
+
 #: common spellings of a task → its machine name (lower-case keys, spaces as "_").
 TASK_ALIASES: dict[str, str] = {
     **{t: t for t in TASKS},

@@ -9,48 +9,42 @@ Parsing is a fixed sequence of small readers over one `_Scan`. Each reader blank
 reader cannot read the same words twice ("llama3 license" is a licence, not a family; the "3-8" of "llama-3-8b" is
 not a size range; the "at most 2,000" of a budget is not a size bound). Phrases that are pure constraints ("under
 3B", "apache-2.0", "fits a 24 GB GPU") are also dropped from the retrieval text; topical words (task, family, model
-ids) stay, because model cards contain them.
+ids) stay, because model cards contain them. The scanner lives in `search._scan`, the licence and size readers in
+`search._licenses` and `search._sizes`; the rest, and the records, are here.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
-import unicodedata
 from dataclasses import dataclass, fields
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any, NamedTuple
+from decimal import Decimal
+from typing import Any
 
 from index.errors import (
     ContradictoryConstraintsError,
-    EmptyQueryError,
-    QueryEncodingError,
-    QueryTooLongError,
-    UnknownLicenseError,
 )
 from index.vocabulary import (
-    KNOWN_LICENSES,
-    LICENSE_ALIASES,
-    PERMISSIVE_LICENSES,
     TASK_ALIASES,
     TASKS,
 )
+from search._licenses import _LICENSE_KEYS, _compress, _take_licenses
+from search._scan import (
+    _QUANTITY,
+    _SIZE_UNIT,
+    MAX_QUERY_CHARS,
+    _clean,
+    _Scan,
+    _size_text,
+    _words,
+)
+from search._sizes import _combine_sizes, _size_clauses, _take_memory
 from search.filters import family_matches
 
 __all__ = ["MAX_QUERY_CHARS", "Constraints", "ParsedQuery", "parse_query"]
 
-#: longest request accepted, in characters; a request is a sentence or a paragraph, not a document.
-MAX_QUERY_CHARS: int = 2000
 
 
 # Records ------------------------------------------------------------------------------------------------------
-
-
-def _size_text(lo: float | Decimal | None, hi: float | Decimal | None) -> str:
-    """"6.8–9.2B", "≤3B", "≥70B" (one spelling for `Constraints.describe` and error messages)."""
-    if lo is not None and hi is not None:
-        return f"{float(lo):g}–{float(hi):g}B"
-    return f"≤{float(hi):g}B" if hi is not None else f"≥{float(lo):g}B"
 
 
 @dataclass(frozen=True)
@@ -180,74 +174,12 @@ class ParsedQuery:
         return out
 
 
-# Reading the request ------------------------------------------------------------------------------------------
-
-# Consumed phrases are overwritten with this character: it is neither a word character nor a space, so patterns
-# neither match it nor read across it as if the words around it were adjacent.
-_BLANK = "\x00"
-
-
-class _Scan:
-    """The request under parsing: original text, a lower-cased working copy, and the spans to drop for retrieval."""
-
-    def __init__(self, text: str):
-        self.text = text
-        # Lower-case char by char, keeping one char per char, so spans in `low` index `text` too ("İ" lowers to 2).
-        self.low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-        self.dropped: list[tuple[int, int]] = []
-
-    def find(self, pattern: re.Pattern[str]) -> list[re.Match[str]]:
-        return list(pattern.finditer(self.low))
-
-    def take(self, span: tuple[int, int], *, drop: bool = True) -> None:
-        """Blank out `span` for later readers; `drop` also removes it from the retrieval text."""
-        start, end = span
-        self.low = self.low[:start] + _BLANK * (end - start) + self.low[end:]
-        if drop:
-            self.dropped.append(span)
-
-    def quote(self, span: tuple[int, int]) -> str:
-        return "'" + self.text[span[0] : span[1]].strip() + "'"
-
-
-# Format characters (zero-width spaces, BOM, bidi marks) and control characters carry no meaning in a request.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
-
-
-def _clean(raw: str | bytes) -> str:
-    """Decode strictly, check emptiness and length, normalise (NFKC folds full-width digits: "８Ｂ" → "8B")."""
-    if isinstance(raw, (bytes, bytearray)):
-        try:
-            text = bytes(raw).decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise QueryEncodingError(f"byte 0x{raw[e.start]:02x} at position {e.start}: {e.reason}") from None
-    elif isinstance(raw, str):
-        text = raw
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as e:
-            # Lone surrogates arrive from `surrogateescape`-decoded argv or broken JSON.
-            raise QueryEncodingError(f"unpaired surrogate at position {e.start}") from None
-    else:
-        raise TypeError(f"parse_query expects str or bytes, got {type(raw).__name__}.")
-    text = _INVISIBLE.sub(" ", text).strip()
-    if not text:
-        raise EmptyQueryError()
-    if len(text) > MAX_QUERY_CHARS:
-        raise QueryTooLongError(len(text), MAX_QUERY_CHARS)
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    return " ".join(text.split())
-
-
 # Mentioned model ids ------------------------------------------------------------------------------------------
 
 _MODEL_ID = re.compile(
     r"(?<![\w./-])(?:(?:https?://)?(?:www\.)?(?:huggingface\.co|hf\.co)/)?"
     r"(?P<id>[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95})(?![\w/])"
 )
-# "8B/70B", "24GB/48GB", "8-bit/4-bit", "q4/q8": alternatives, not an org/name pair.
-_QUANTITY = re.compile(r"\d+(?:\.\d+)?\s?(?:b|bn|m|k|gb|gib|[-\s]?bits?)?|q\d\w*|int\d|fp\d+", re.IGNORECASE)
 
 
 def _is_vocabulary_word(part: str) -> bool:
@@ -351,175 +283,9 @@ def _take_switch(scan: _Scan, pattern: re.Pattern[str]) -> bool:
     return bool(hits)
 
 
-# Licences -----------------------------------------------------------------------------------------------------
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-def _compress(name: str) -> str:
-    """Spelling-insensitive form: "Apache 2.0", "apache-2.0" and "apache_2_0" all become "apache20"."""
-    return re.sub(r"[\s._-]+", "", name.lower())
-
-
-# Words around a licence name that do not change which licence it is ("Llama 3 Community License Agreement",
-# "MIT-style license").
-_LICENSE_FILLER = _words(
-    "license licence licensed licenses licences community agreement terms of use the version meta style like type"
-)
-
-
-def _license_key(name: str) -> str:
-    """`_compress` of a licence name without its filler words: "Llama-3.1 Community License" → "llama31"."""
-    return _compress(" ".join(t for t in re.split(r"[\s_-]+", name.lower()) if t not in _LICENSE_FILLER))
-
-
-def _license_keys() -> dict[str, tuple[str, ...]]:
-    """Spelling key → licence ids, from the Hub ids (as written and without filler) and from `LICENSE_ALIASES`.
-
-    Keys that several spellings share name all their ids: "deepseek" stands for both "deepseek" and
-    "deepseek-license", "gpl" for "gpl" and its versions.
-    """
-    keys: dict[str, tuple[str, ...]] = {}
-    pairs = [(k, (x,)) for x in KNOWN_LICENSES for k in (_compress(x), _license_key(x))]
-    for key, ids in pairs + [(_license_key(k), v) for k, v in LICENSE_ALIASES.items()]:
-        if key:
-            keys[key] = tuple(dict.fromkeys(keys.get(key, ()) + ids))
-    return keys
-
-
-_LICENSE_KEYS = _license_keys()
-# Words that can stand before "license" without naming one ("any license", "a compatible license"); then there is
-# no licence constraint, and no error.
-_NOT_A_LICENSE = _words(
-    """a an the any some its their his her my our your this that these those which what whatever same similar
-    other different open free proper valid good bad nice clear custom restrictive strict specific particular
-    compatible suitable friendly standard usual original model models base non-commercial noncommercial research
-    academic no none unknown without under with by of for to and or in on as is has have having uses using use
-    own right correct appropriate new code weights data dataset software"""
-)
-_LIC_WORD = r"licen[cs](?:e[sd]?|ing)"
-_NAME_TOKEN = r"[a-z0-9][\w.+-]*"
-
-# Licences recognised without the word "license": the permissive and Creative Commons ids and the aliases, minus
-# those that are also family or everyday words ("qwen", "yi", "boost", "cuda", "PDDL"). Every other Hub id (many
-# are family names: "llama3", "gemma", "falcon-llm") counts only next to "license" (read below).
-_NOT_STANDALONE = _words("llama qwen qianwen yi boost mozilla c-uda postgresql pddl")
-_STANDALONE_NAMES = {
-    *PERMISSIVE_LICENSES, *(x for x in KNOWN_LICENSES if x.startswith("cc-")), *LICENSE_ALIASES
-} - _NOT_STANDALONE
-_STANDALONE_LICENSE = re.compile(
-    r"(?<![\w.+-])(?:"
-    + "|".join(
-        r"[\s._-]?".join(re.escape(t) for t in re.split(r"[\s._-]+", name))
-        for name in sorted(_STANDALONE_NAMES, key=lambda n: (-len(n), n))
-    )
-    # "apache-3.0" is not apache-2.0 (it is read below, as an unknown licence); "Apache Spark" is a topic.
-    + r")(?![\w+]|[._-]\d)(?!\s+(?:spark|kafka|airflow|hadoop|beam|flink|arrow|tomcat|cassandra)\b)"
-    + rf"(?:[\s-]+{_LIC_WORD})?(?!\w)"
-)
-# "commercial use", "commercially usable", "permissive license", "OSI-approved": any permissive licence.
-_PERMISSIVE = re.compile(
-    r"(?<!\w)(?:(?:for|allows?|allowing|ok\s+for|okay\s+for|usable\s+for)\s+)?"
-    r"(?:commercial(?:ly)?(?:[\s-]+(?:use|usage|usable|friendly|ok|okay|allowed|permitted|viable|deployment|"
-    rf"purposes|products?|applications?|{_LIC_WORD}))*"
-    rf"|permissive(?:ly)?(?:[\s-]+(?:{_LIC_WORD}|open[\s-]source))*"
-    rf"|open[\s-]source[\s-]+{_LIC_WORD}|osi[\s-]approved(?:[\s-]+{_LIC_WORD})?|(?:for\s+)?business\s+use)(?!\w)"
-)
-# "non-commercial use", "not for commercial use": no permissive constraint (the user accepts any licence).
-_NEGATED_BEFORE = re.compile(r"(?:\bnon|\bnot|\bno)[\s-]*(?:for\s+)?$")
-_LICENSE_COLON = re.compile(rf"(?<!\w){_LIC_WORD}\s*[:=]\s*(?P<name>{_NAME_TOKEN}(?:\s+{_NAME_TOKEN}){{0,2}})")
-_LICENSED_UNDER = re.compile(
-    rf"(?<!\w)licen[cs]ed\s+(?:under|with|as)\s+(?:the\s+|an?\s+)?(?P<name>{_NAME_TOKEN}(?:\s+{_NAME_TOKEN}){{0,2}})"
-)
-_NAME_LICENSE = re.compile(
-    rf"(?<![\w'.+-])(?P<name>(?:{_NAME_TOKEN}\s+){{0,3}}{_NAME_TOKEN})[\s-]+{_LIC_WORD}(?!\w)"
-)
-# Before "<name> license", only these make an unknown name an error ("under the FooBar license", "a FooBar license").
-_LICENSE_CUE = re.compile(
-    r"(?:^|[,;:(]|(?<!\w)(?:under|with|using|having|has|needs?|requires?|wants?|prefer|only|an?|the))\s*$"
-)
-# Words before a dropped licence phrase that would dangle in the retrieval text ("under the", "with an").
-_LEADING_PREP = re.compile(r"(?<!\w)(?:(?:under|with|using|having|has)\s+)?(?:(?:the|an?)\s+)?$")
-
-
-def _lookup_license(words: list[str]) -> tuple[str, ...] | None:
-    key = _license_key(" ".join(words))
-    return _LICENSE_KEYS.get(key) if key else None
-
-
-def _unknown_license(name: str) -> UnknownLicenseError:
-    close = difflib.get_close_matches(name.lower(), sorted(set(KNOWN_LICENSES)), n=3, cutoff=0.6)
-    return UnknownLicenseError(name, tuple(close))
-
-
-def _read_name(scan: _Scan, m: re.Match[str], *, prefixes: bool) -> tuple[int, int, tuple[str, ...]] | None:
-    """Resolve the words of a licence phrase: after "license:" the words that follow ("mit or apache" → "mit"),
-    before "license" the words that precede ("a strong llama 3 license" → "llama 3").
-
-    Returns:
-        (start, end) of the phrase to drop and the licence ids, or `None` when the words name no licence ("any").
-
-    Raises:
-        UnknownLicenseError: the words name a licence that is not known.
-    """
-    words = [(w.group(), w.start() + m.start("name")) for w in re.finditer(r"\S+", m.group("name"))]
-    while words and words[0][0] in _NOT_A_LICENSE:
-        words = words[1:]
-    if not words:
-        return None
-    spans = [words[:n] for n in range(len(words), 0, -1)] if prefixes else [words[i:] for i in range(len(words))]
-    for part in spans:
-        ids = _lookup_license([w for w, _ in part])
-        if ids is not None:
-            if prefixes:
-                return m.start(), part[-1][1] + len(part[-1][0]), ids
-            return part[0][1], m.end(), ids
-    # Nothing known: the word next to "license" is the name the user meant ("FooBar" in "the FooBar license").
-    named = words[0] if prefixes else words[-1]
-    if named[0] in _NOT_A_LICENSE or _QUANTITY.fullmatch(named[0]):
-        return None  # "any license", "a 7B license"
-    if not prefixes and not _LICENSE_CUE.search(scan.low[: named[1]]):
-        return None  # prose, not a request: "suspending licenses", "driving license"
-    raise _unknown_license(scan.text[named[1] : named[1] + len(named[0])])
-
-
-def _take_licenses(scan: _Scan) -> tuple[str, ...] | None:
-    """Licence constraint: the union of every licence named, since a user who lists several accepts any of them.
-
-    A licence class ("commercial use") next to specific licences inside it ("apache or MIT") keeps the specific
-    ones: the class says why, the names say which.
-    """
-    named: list[tuple[int, tuple[str, ...]]] = []
-    permissive = False
-    for m in scan.find(_PERMISSIVE):
-        if not _NEGATED_BEFORE.search(scan.low[max(0, m.start() - 12) : m.start()]):
-            permissive = True
-            scan.take(m.span())
-    for m in scan.find(_STANDALONE_LICENSE):
-        name = re.sub(rf"[\s-]+{_LIC_WORD}$", "", m.group())
-        named.append((m.start(), _lookup_license(name.split()) or ()))
-        scan.take(m.span())
-    for pattern, prefixes in ((_LICENSE_COLON, True), (_LICENSED_UNDER, True), (_NAME_LICENSE, False)):
-        for m in scan.find(pattern):
-            read = _read_name(scan, m, prefixes=prefixes)
-            if read is None:
-                continue
-            start, end, ids = read
-            if not prefixes:
-                start -= len(_LEADING_PREP.search(scan.low[:start]).group())
-            named.append((start, ids))
-            scan.take((start, end))
-    specific = tuple(dict.fromkeys(x for _, ids in sorted(named) for x in ids))
-    if permissive and (not specific or not set(specific) <= set(PERMISSIVE_LICENSES)):
-        return tuple(dict.fromkeys(PERMISSIVE_LICENSES + specific))
-    return specific or None
-
-
 # Families -----------------------------------------------------------------------------------------------------
 
-_SIZE_UNIT = r"(?:billion|bn|b|million|mn|m)"
+
 _FAMILY = re.compile(
     r"(?<![\w.])(?P<name>code[\s_-]?llama|tiny[\s_-]?llama|llama|mixtral|mistral|ministral|magistral|devstral|qwq|"
     r"qwen|codegemma|gemma|phi|yi|solar|falcon|deepseek|internlm|starcoder|olmo|smollm|granite|pythia|stablelm|"
@@ -661,167 +427,6 @@ def _take_instruct(scan: _Scan, *, finetune: bool) -> bool | None:
 
 def _instruct_phrase(scan: _Scan, m: re.Match[str], instruct: bool) -> str:
     return f"{scan.quote(m.span())} ({'instruct models' if instruct else 'base models'})"
-
-
-# Sizes --------------------------------------------------------------------------------------------------------
-
-
-class _SizeClause(NamedTuple):
-    """One size statement, in billions; `approx` ones ("8B") are combined by union, the others by intersection."""
-
-    lo: Decimal | None
-    hi: Decimal | None
-    phrase: str
-    approx: bool = False
-
-
-_NUM = r"\d+(?:\.\d+)?"
-# Counts that are not parameters: "1M context", "2B tokens", "500k downloads".
-_NOT_PARAMS = r"(?!\s*(?:tokens?|context|ctx|words|downloads?|likes|users|rows|examples|samples|documents|docs)\b)"
-_PARAMS = r"(?:[\s-]*(?:parameters?|params?))?"
-# A spelled-out unit needs a model word after it: "8 billion parameters", but not "6 million visitors".
-_SPELLED_UNIT_OK = (
-    r"(?:(?<=illion)(?=[\s-]*(?:parameters?|params?|models?|llms?|weights)\b|\s*(?:$|[,.;:!?)]))|(?<!illion))"
-)
-_SIZE = rf"(?P<n>{_NUM})\s?(?P<u>{_SIZE_UNIT})(?!\w){_SPELLED_UNIT_OK}{_NOT_PARAMS}{_PARAMS}"
-
-_GB = re.compile(
-    r"(?<!\w)(?:(?:that\s+|which\s+|to\s+)?(?:fits?|fitting|runs?|running|load(?:s|ing)?)\s+"
-    r"(?:(?:on|in|into|within|under)\s+)?|(?:on|in|into|within|under|with)\s+)?"
-    r"(?:(?:an?|one|my|our|the|single)\s+)*"
-    r"(?P<gb>\d+(?:\.\d+)?)\s?(?:gb|gib)(?!\w)(?!\s*(?:of\s+)?(?:text|data|tokens|disk|storage|downloads?)\b)"
-    r"(?:\s+(?:of\s+)?(?:gpu\s+memory|graphics\s+card|v?ram|gpus?|cards?|memory))?"
-)
-_PRECISION = re.compile(
-    r"(?<!\w)(?:(?:at|in|with|using)\s+)?(?:(?P<bits>2|3|4|5|6|8|16|32)[\s-]?bits?|(?:int|q)(?P<qbits>[2-8])"
-    r"(?:_k(?:_[sml])?|_[01])?|fp(?P<fbits>8|16|32)|(?P<half>bf16|half[\s-]precision|full[\s-]precision)|"
-    r"(?P<four>nf4|awq|gptq))(?:\s+(?:quantization|quantisation|quantized|quantised|precision|weights))?(?!\w)"
-)
-_MOE = re.compile(rf"(?<![\w.$€£])(?P<e>\d+)\s?x\s?(?P<n>{_NUM})\s?(?P<u>{_SIZE_UNIT})(?!\w){_PARAMS}")
-_RANGE = re.compile(
-    rf"(?:(?P<between>between)\s+|from\s+)?(?<![\w.$€£-])(?P<a>{_NUM})\s?(?P<ua>{_SIZE_UNIT})?\s*"
-    rf"(?P<sep>-|–|—|to|and)\s*(?P<b>{_NUM})\s?(?P<ub>{_SIZE_UNIT})(?!\w){_SPELLED_UNIT_OK}{_NOT_PARAMS}{_PARAMS}"
-)
-_UPPER = (
-    r"under|below|beneath|at\s+most|(?:no|not)\s+more\s+than|(?:no|not)\s+(?:larger|bigger|greater)\s+than|"
-    r"(?:smaller|less|lower|fewer|lighter)\s+than|up\s+to|max(?:imum)?(?:\s+(?:of|size))?\s*:?|sub|<=|≤|=<|<"
-)
-_LOWER = (
-    r"at\s+least|over|above|more\s+than|(?:no|not)\s+(?:less|fewer|smaller)\s+than|(?:larger|bigger|greater)\s+than|"
-    r"min(?:imum)?(?:\s+(?:of|size))?\s*:?|exceeding|>=|≥|=>|>"
-)
-_BOUND_BEFORE = re.compile(
-    rf"(?<![\w<>=≤≥])(?:(?P<up>{_UPPER})|(?P<low>{_LOWER}))[\s-]*(?:an?\s+)?~?\s*{_SIZE}"
-)
-_BOUND_AFTER = re.compile(
-    rf"(?<![\w.$€£]){_SIZE}(?:\s+models?)?(?:\s*(?P<plus>\+)|[\s,]+(?:or|and)\s+"
-    r"(?:(?P<down>smaller|less|lower|fewer|under|below|down)|(?P<upw>larger|more|bigger|greater|above|over|up|higher))"
-    r"|\s+(?:(?P<max>max(?:imum)?|at\s+most|tops)|(?P<min>min(?:imum)?|at\s+least)))(?!\w)"
-)
-_APPROX = re.compile(
-    rf"(?:(?:about|around|roughly|approximately|approx\.?|circa|~|≈)\s*)?(?<![\w.$€£]){_SIZE}(?:[\s-]?ish)?"
-)
-
-_PCT_LO, _PCT_HI = Decimal("0.85"), Decimal("1.15")
-
-
-def _billions(n: str, unit: str | None) -> Decimal:
-    return Decimal(n) / 1000 if unit and unit.startswith("m") else Decimal(n)
-
-
-def _round_out(x: Decimal, *, up: bool) -> Decimal:
-    """Round to two significant digits away from the nominal size, so the range always holds N ± 15%.
-
-    8B gives 6.8–9.2 exactly; 7B gives 5.9–8.1 (5.95–8.05 widened), 70B gives 59–81.
-    """
-    if x == 0:
-        return x
-    step = Decimal(1).scaleb(x.adjusted() - 1)
-    return x.quantize(step, rounding=ROUND_CEILING if up else ROUND_FLOOR)
-
-
-def _approx(n: Decimal) -> tuple[Decimal, Decimal]:
-    return _round_out(n * _PCT_LO, up=False), _round_out(n * _PCT_HI, up=True)
-
-
-def _bits(m: re.Match[str]) -> int:
-    for group in ("bits", "qbits", "fbits"):
-        if m.group(group):
-            return int(m.group(group))
-    return 16 if m.group("half") else 4
-
-
-def _take_memory(scan: _Scan) -> _SizeClause | None:
-    """"fits a 24 GB GPU" → ≤ 12B at 16-bit, ≤ 24B at 8-bit, ≤ 48B at 4-bit (the precision named anywhere).
-
-    Several precisions ("int8 or int4") are alternatives the user accepts, so the smallest bit width counts.
-    """
-    hits = scan.find(_GB)
-    if not hits:
-        return None
-    precisions = scan.find(_PRECISION)
-    bits = min((_bits(m) for m in precisions), default=16)
-    for m in hits + precisions:
-        scan.take(m.span())
-    first = hits[0]
-    hi = Decimal(first.group("gb")) * 8 / bits
-    return _SizeClause(None, hi, f"{scan.quote(first.span())} ({_size_text(None, hi)} at {bits}-bit)")
-
-
-def _size_clauses(scan: _Scan) -> list[_SizeClause]:
-    """Every size statement, read most specific form first (so "7-9B" is not read as "9B")."""
-    clauses: list[_SizeClause] = []
-
-    def add(m: re.Match[str], lo: Decimal | None, hi: Decimal | None, *, approx: bool = False) -> None:
-        clauses.append(_SizeClause(lo, hi, f"{scan.quote(m.span())} ({_size_text(lo, hi)})", approx))
-        scan.take(m.span())
-
-    for m in scan.find(_MOE):
-        # A mixture of experts shares attention and embeddings, so its total is below experts × size
-        # (Mixtral 8x7B has 46.7B, not 56B): accept 75–100% of the product.
-        total = Decimal(m.group("e")) * _billions(m.group("n"), m.group("u"))
-        add(m, _round_out(total * Decimal("0.75"), up=False), total, approx=True)
-    for m in scan.find(_RANGE):
-        if m.group("sep") == "and" and not m.group("between"):
-            continue  # "7 and 9B" without "between" lists two sizes; the approximate reader takes the 9B
-        unit = m.group("ub")
-        a, b = sorted((_billions(m.group("a"), m.group("ua") or unit), _billions(m.group("b"), unit)))
-        add(m, a, b)
-    for m in scan.find(_BOUND_BEFORE):
-        n = _billions(m.group("n"), m.group("u"))
-        add(m, *((None, n) if m.group("up") else (n, None)))
-    for m in scan.find(_BOUND_AFTER):
-        n = _billions(m.group("n"), m.group("u"))
-        add(m, *((None, n) if m.group("down") or m.group("max") else (n, None)))
-    for m in scan.find(_APPROX):
-        add(m, *_approx(_billions(m.group("n"), m.group("u"))), approx=True)
-    return clauses
-
-
-def _combine_sizes(clauses: list[_SizeClause]) -> tuple[float | None, float | None]:
-    """Bounds intersect ("at least 7B, under 13B" → 7–13); approximate sizes unite ("7B or 13B") and then
-    intersect with the bounds.
-
-    Raises:
-        ContradictoryConstraintsError: the intersection is empty ("under 1B, at least 70B"; "70B that fits 24 GB").
-    """
-    bounds = [c for c in clauses if not c.approx]
-    approx = [c for c in clauses if c.approx]
-    low = max((c for c in bounds if c.lo is not None), key=lambda c: c.lo, default=None)
-    high = min((c for c in bounds if c.hi is not None), key=lambda c: c.hi, default=None)
-    if low is not None and high is not None and low.lo > high.hi:
-        raise ContradictoryConstraintsError(*(c.phrase for c in sorted((low, high), key=clauses.index)))
-    lo = None if low is None else low.lo
-    hi = None if high is None else high.hi
-    if approx:
-        a_lo, a_hi = min(c.lo for c in approx), max(c.hi for c in approx)
-        if high is not None and a_lo > high.hi:
-            raise ContradictoryConstraintsError(approx[0].phrase, high.phrase)
-        if low is not None and a_hi < low.lo:
-            raise ContradictoryConstraintsError(approx[0].phrase, low.phrase)
-        lo = a_lo if lo is None else max(lo, a_lo)
-        hi = a_hi if hi is None else min(hi, a_hi)
-    return (None if lo is None else float(lo)), (None if hi is None else float(hi))
 
 
 # Tasks --------------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import numpy as np
 from index.catalog import Catalog
 from index.embed import Embedder
 from index.store import VectorStore
+from index.vocabulary import TASK_KEYWORDS
 from search.filters import filter_mask
 from search.lexical import LexicalIndex, document_text
 from search.query import ParsedQuery
@@ -99,7 +100,8 @@ class Retriever:
         text = query.retrieval_text or query.text
         q = self.embedder.encode_query(text)
         dense_scores, dense_rows = self.store.search(q, self.dense_k, mask=mask)
-        lexical = self.lexical.scores(text)
+        lexical_text = self._lexical_text(query)
+        lexical = self.lexical.scores(lexical_text)
         lexical_masked = np.where(mask & (lexical > 0), lexical, -1.0)
         n_lex = int(min(self.lexical_k, (lexical_masked > 0).sum()))
         lexical_rows = np.argsort(-lexical_masked, kind="stable")[:n_lex]
@@ -124,12 +126,18 @@ class Retriever:
             out.append(Candidate(
                 id=str(self.catalog.frame.at[row, "id"]), row=row, retrieval_score=round(fused.get(row, 0.0) / best, 4),
                 dense_score=round(dense, 4), lexical_score=None if lex is None else round(lex, 4),
-                reason=self._reason(text, row, dense, lex, row in fused),
+                reason=self._reason(lexical_text, row, dense, lex, row in fused),
             ))
         return out
 
-    def _reason(self, text: str, row: int, dense: float, lexical: float | None, retrieved: bool) -> str:
-        terms = self.lexical.matched_terms(text, self._documents[row]) if lexical is not None else []
+    @staticmethod
+    def _lexical_text(query: ParsedQuery) -> str:
+        """The request plus the words its task goes by in repo names ("code" → "coder", "medical" → "meditron")."""
+        text = query.retrieval_text or query.text
+        return f"{text} {' '.join(TASK_KEYWORDS[query.task])}" if query.task else text
+
+    def _reason(self, lexical_text: str, row: int, dense: float, lexical: float | None, retrieved: bool) -> str:
+        terms = self.lexical.matched_terms(lexical_text, self._documents[row]) if lexical is not None else []
         matched = f"; name/card mention {', '.join(repr(t) for t in terms)}" if terms else ""
         if not retrieved:
             return f"not a text match (card similarity {dense:.2f}){matched}"

@@ -119,3 +119,17 @@ class TestOpenVectorStore:
         rebuilt = open_vector_store(changed, path=path, embedder=embedder, on_stale="rebuild")
         assert len(rebuilt) == len(changed)
         assert len(open_vector_store(changed, path=path, embedder=embedder)) == len(changed)
+
+
+def test_rebuild_reuses_unchanged_vectors_and_embeds_changed_cards(small, embedder, capsys):
+    catalog, store, path = small
+    from dataclasses import replace
+
+    from index.vectors import load_previous
+
+    changed = Catalog.from_records([replace(RECORDS[0], card_text="A chemistry tutor."), *RECORDS[1:]])
+    rebuilt = build_vector_store(changed, embedder=embedder, progress=False, previous=load_previous(path))
+    assert f"reusing {len(RECORDS) - 1} unchanged vectors, embedding 1" in capsys.readouterr().err
+    assert np.allclose(rebuilt.vectors[1:], store.vectors[1:])  # reused rows are identical
+    fresh = build_vector_store(changed, embedder=embedder, progress=False)
+    assert np.allclose(rebuilt.vectors, fresh.vectors, atol=2e-3)  # and equal to a from-scratch build

@@ -155,6 +155,29 @@ def params_or_none(value: Any) -> float | None:
     return number if number is not None and number > 0 else None
 
 
+#: a size written in a repo name: "1.3b", "6.7B", "410m" (not "8x7b" mixtures, not "v0.2", not "3.5-turbo").
+_NAME_SIZE = re.compile(r"(?<![\dx.])(\d+(?:[._]\d+)?)\s*([bm])(?![a-z])", re.IGNORECASE)
+
+
+def size_from_name(model_id: str) -> float | None:
+    """The parameter count (billions) the repo name states, when it states exactly one; else `None`."""
+    found = {
+        float(num.replace("_", ".")) / (1000.0 if unit.lower() == "m" else 1.0)
+        for num, unit in _NAME_SIZE.findall(model_id.rsplit("/", 1)[-1])
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def refine_rounded_params(params_b: float | None, model_id: str) -> float | None:
+    """v1 rounds sizes to whole billions (1.3B → 1): take the name's size when it rounds to the same number."""
+    if params_b is None or params_b != int(params_b):
+        return params_b
+    named = size_from_name(model_id)
+    if named is not None and int(params_b) in (int(named), round(named)) and named != params_b:
+        return named
+    return params_b
+
+
 def points(value: Any, *, scale: float = 1.0) -> float | None:
     """A score in points on the 0–100 scale (`scale` = 100 for 0–1 accuracies), rounded to 2 decimals."""
     number = as_float(value)

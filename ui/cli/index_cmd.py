@@ -73,7 +73,7 @@ def run_stats(args: argparse.Namespace) -> int:
 def run_build(args: argparse.Namespace) -> int:
     from index.catalog import Catalog, write_catalog
     from index.embed import Embedder
-    from index.vectors import build_vector_store
+    from index.vectors import build_vector_store, load_previous
 
     if args.source == "hub" and (args.vectors_only or args.raw_dir):
         raise UsageError("--source hub cannot be combined with --vectors-only or --raw-dir; drop one of them.")
@@ -95,8 +95,9 @@ def run_build(args: argparse.Namespace) -> int:
                                 out=out_dir / constants.CATALOG_FILENAME, progress=not args.json)
     info(f"catalog: {len(catalog):,} records → {out_dir / constants.CATALOG_FILENAME}; embedding cards …")
     embedder = Embedder(args.embedding_model)
-    build_vector_store(catalog, embedder=embedder, kind=args.kind, out=out_dir / constants.VECTORS_FILENAME,
-                       progress=not args.json)
+    vectors_path = out_dir / constants.VECTORS_FILENAME
+    build_vector_store(catalog, embedder=embedder, kind=args.kind, out=vectors_path, progress=not args.json,
+                       previous=load_previous(vectors_path))
     summary = {"catalog": str(out_dir / constants.CATALOG_FILENAME), "vectors": str(out_dir / constants.VECTORS_FILENAME),
                "records": len(catalog), "kind": args.kind, "embedding_model": embedder.model,
                "seconds": round(time.perf_counter() - started, 1)}
