@@ -39,3 +39,12 @@ def fmt_number(value: float | int | None, digits: int = 1) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return f"{value:.{digits}f}"
+
+
+def fmt_popularity(likes: int | None, downloads: int | None) -> str:
+    """Popularity as DESIGN defines it (likes, else downloads), marked so the two are never confused."""
+    if likes is not None:
+        return f"{likes:,} ♥"
+    if downloads is not None:
+        return f"{downloads:,} ↓"
+    return "—"

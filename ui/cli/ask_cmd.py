@@ -13,7 +13,7 @@ import os
 import sys
 
 from index.vocabulary import TASK_BENCHMARKS
-from ui.cli._output import console, emit_json, fmt_number
+from ui.cli._output import console, emit_json, fmt_number, fmt_popularity
 
 
 def register(sub) -> None:
@@ -76,9 +76,10 @@ def render(shortlist) -> None:
     for b in benchmarks:
         table.add_column(b, justify="right")
     table.add_column("why", overflow="fold", max_width=60)
+    table.caption = "popularity: ♥ likes, else ↓ downloads (as of the source's snapshot)"
     for i, e in enumerate(shortlist.entries, 1):
         r = e.record
-        row = [str(i), r.id, fmt_number(r.params_b), r.license or "—", fmt_number(r.popularity)]
+        row = [str(i), r.id, fmt_number(r.params_b), r.license or "—", fmt_popularity(r.likes, r.downloads)]
         row += [fmt_number(r.score(b)) for b in benchmarks]
         table.add_row(*row, e.reason)
     out = console()
