@@ -13,8 +13,17 @@ from recommender.confirm.bayes_elim import BayesElimination
 from recommender.confirm.matrix import ResponseMatrix
 from recommender.confirm.oracle import Oracle, RecordedOracle, RepeatedPullError
 from recommender.confirm.prior_sh import PriorSequentialHalving
+from recommender.confirm.recorded import (
+    RECORDED_BENCHMARKS,
+    combined_full_scores,
+    combined_matrix,
+    load_full_scores,
+    load_responses,
+    read_matrix,
+)
 from recommender.confirm.sequential_halving import SequentialHalving
 from recommender.confirm.successive_rejects import SuccessiveRejects
+from recommender.confirm.trees import TreeReport, build_trees, place_models, tree_report
 from recommender.confirm.ucb_e import UCBE
 from recommender.confirm.uniform import Uniform
 
@@ -31,6 +40,16 @@ ALGORITHMS: dict[str, type] = {
 
 __all__ = [
     "ALGORITHMS",
+    "RECORDED_BENCHMARKS",
+    "TreeReport",
+    "build_trees",
+    "combined_full_scores",
+    "combined_matrix",
+    "load_full_scores",
+    "load_responses",
+    "place_models",
+    "read_matrix",
+    "tree_report",
     "UCBE",
     "AcceleratedSequentialHalving",
     "BanditResult",
