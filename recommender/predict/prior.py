@@ -204,6 +204,7 @@ class CatalogPrior(BaseEstimator):
         Raises:
             UnknownBenchmarkError: a name in `benchmarks` or `exclude` is not a benchmark.
             ValueError: a benchmark is both asked for and excluded, or a parameter is out of range.
+            TypeError: `exclude` or `benchmarks` is a string instead of a tuple.
 
         Example:
             >>> CatalogPrior(exclude=("gsm8k",)).fit(catalog, benchmarks=("math_lvl5", "arc")).skipped_
@@ -231,7 +232,7 @@ class CatalogPrior(BaseEstimator):
         """Validate parameters and the benchmarks asked for, before any work; the benchmarks to fit."""
         for name, value in (("exclude", self.exclude), ("benchmarks", benchmarks)):
             if isinstance(value, str):
-                raise ValueError(f"{name}={value!r} must be a tuple of benchmarks, e.g. ({value!r},).")
+                raise TypeError(f"{name}={value!r} must be a tuple of benchmarks, e.g. ({value!r},).")
         for b in (*self.exclude, *(benchmarks or ())):
             if b not in BENCHMARKS:
                 raise UnknownBenchmarkError(b)
