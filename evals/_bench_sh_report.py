@@ -75,6 +75,13 @@ def gems_markdown(replication: Replication) -> str:
     return "\n".join(lines)
 
 
+def _n5_verdict(check) -> str:
+    """PASS / MISS, or TIE where SH at N=5 already has zero regret (nothing can be strictly better)."""
+    if check.passed_n5:
+        return "PASS"
+    return "TIE (0 regret, unbeatable)" if check.sh_n5 == 0 and check.fast_n5 == 0 else "MISS"
+
+
 def checks_markdown(replication: Replication) -> str:
     """The issue's target, one line per (tree ≥ 300 models, truth)."""
     lines = ["| pool | tree | truth | best fast @N=10 | SH @N=50 (+0.25) | N=10 target | best fast @N=5 | SH @N=5 | "
@@ -82,7 +89,7 @@ def checks_markdown(replication: Replication) -> str:
     for c in replication.checks:
         lines.append(f"| {c.benchmark} | {c.tree} | {c.truth} | {c.fast_n10:.2f} | {c.sh_n50:.2f} | "
                      f"{'PASS' if c.passed_n10 else 'MISS'} | {c.fast_n5:.2f} | {c.sh_n5:.2f} | "
-                     f"{'PASS' if c.passed_n5 else 'MISS'} |")
+                     f"{_n5_verdict(c)} |")
     if not replication.checks:
         lines.append("| — | no tree of ≥ 300 models with accelerated_sh / prior_sh and sequential_halving rows | | | | | | | |")
     return "\n".join(lines)
@@ -98,6 +105,11 @@ def full_markdown(replication: Replication) -> str:
         f"{cfg.workers} worker processes; runtime {replication.runtime_s:.0f} s.\n",
         "Data: metabench response matrices (CC BY-NC-SA 4.0, non-commercial; see index/data/responses/NOTICE). "
         "This report derives from them and carries the same licence.\n",
+        "Prior: the catalog prior (`recommender.predict.CatalogPrior`, target benchmark excluded from its features, "
+        "fitted on catalog models outside every searched tree) is passed to "
+        f"{', '.join(_prior_algorithms())}; `accelerated_sh` accepts it and ignores it by design (random tie-breaks: "
+        "prior tie-breaks lose arms the prior under-rates, e.g. TruthfulQA's contaminated runs), `prior_sh` uses it "
+        "for a capped pre-screen and tie-breaks, `bayes_elim` for posterior means.\n",
         "## Trees\n", tree_sizes_markdown(replication, cfg.min_tree), "",
         "## Target check (regret, points)\n", checks_markdown(replication), "",
         "## Hidden gems\n", gems_markdown(replication), "",
@@ -106,6 +118,12 @@ def full_markdown(replication: Replication) -> str:
         parts += ["## Notes\n", "\n".join(f"- {n}" for n in replication.notes), ""]
     parts += ["## Tables\n", tables_markdown(replication.rows)]
     return "\n".join(parts)
+
+
+def _prior_algorithms() -> tuple[str, ...]:
+    from evals.bench_sh import PRIOR_ALGORITHMS
+
+    return PRIOR_ALGORITHMS
 
 
 def plot_regret(replication: Replication, path: str | Path) -> Path:

@@ -53,7 +53,7 @@ Truth_T = Literal["subset", "full"]
 TRUTHS: tuple[str, ...] = ("subset", "full")
 BASELINES: tuple[str, ...] = ("random", "best_popular", "exhaustive")
 #: algorithms handed the catalog prior (the others get ``prior=None``).
-PRIOR_ALGORITHMS: tuple[str, ...] = ("prior_sh", "bayes_elim")
+PRIOR_ALGORITHMS: tuple[str, ...] = ("prior_sh", "bayes_elim", "accelerated_sh")
 DEFAULT_BUDGETS: tuple[int, ...] = (5, 10, 20, 50, 100)
 #: the issue's target: on trees of at least this many models …
 TARGET_MIN_TREE = 300
