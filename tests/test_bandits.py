@@ -194,12 +194,7 @@ class TestSharedRace:
 
 
 def test_sampling_helpers():
-    from recommender.confirm._sampling import _water_fill, geometric_plan, halving_sizes
+    from recommender.confirm._sampling import _water_fill
 
-    assert halving_sizes(10) == [10, 5, 3, 2]
-    assert halving_sizes(400, last=100) == [400, 200]
     cut = _water_fill(np.array([5, 1, 5, 5]), 10)
     assert cut.sum() == 10 and cut[1] == 1 and cut.max() - cut[[0, 2, 3]].min() <= 1
-    plan = geometric_plan([8, 4, 2], budget=1000, start=0, n_questions=50)
-    assert plan[-1] == 50 and (np.diff(plan) >= 0).all()
-    assert np.sum(np.array([8, 4, 2]) * np.diff(np.concatenate(([0], plan)))) <= 1000

@@ -142,51 +142,6 @@ def rank(scores: np.ndarray, rng: np.random.Generator, tiebreak: np.ndarray | No
     return np.lexsort(keys)
 
 
-def geometric_plan(sizes: list[int], budget: int, start: int, n_questions: int, growth: float = 2.0) -> np.ndarray:
-    """Cumulative questions per survivor at the end of each round, for survivor counts ``sizes``.
-
-    The target after round r is ``t·growth^r`` questions (growth 2 with halving survivors = equal budget per round,
-    Karnin et al.'s split), capped at Q; t is the largest scale whose total cost fits ``budget``. The cap matters at
-    the end (two arms cannot absorb B/⌈log2 K⌉ pulls when Q is a few hundred): solving for t hands what the last
-    rounds cannot use back to the earlier, wider rounds instead of leaving it unspent.
-
-    Args:
-        sizes: |S_r| for each round r (non-increasing).
-        budget: pulls available for these rounds.
-        start: questions every survivor has already answered.
-        n_questions: Q.
-        growth: ratio of consecutive targets.
-
-    Returns:
-        int array of cumulative counts, non-decreasing, each in ``[start, Q]``.
-    """
-    sizes_a = np.asarray(sizes, dtype=float)
-    powers = growth ** np.arange(len(sizes))
-
-    def targets(scale: float) -> np.ndarray:
-        return np.maximum.accumulate(np.clip(np.floor(start + scale * powers), start, n_questions))
-
-    def cost(t: np.ndarray) -> float:
-        return float(np.sum(sizes_a * np.diff(np.concatenate(([start], t)))))
-
-    low, high = 0.0, float(n_questions)
-    for _ in range(60):  # bisection on the scale; cost is monotone in it
-        mid = (low + high) / 2
-        low, high = (mid, high) if cost(targets(mid)) <= budget else (low, mid)
-    return targets(low).astype(np.int64)
-
-
-def halving_sizes(n_arms: int, last: int = 1) -> list[int]:
-    """|S_r| of Sequential Halving: K, ⌈K/2⌉, ⌈K/4⌉, … down to ``last`` (⌈log2 K⌉ rounds when last = 1)."""
-    sizes = [n_arms]
-    while sizes[-1] > last:
-        sizes.append(max(last, -(-sizes[-1] // 2)))
-    return sizes[:-1] if len(sizes) > 1 else sizes
-
-
-# Gaussian posterior -------------------------------------------------------------------------------------------
-
-
 def posterior_means(prior: Prior, arms: np.ndarray, sums: np.ndarray, counts: np.ndarray,
                     noise_var: float | np.ndarray) -> np.ndarray:
     """Posterior mean of each arm's accuracy under a Gaussian prior N(μ0, σ0²) and Gaussian rewards of variance
@@ -275,44 +230,6 @@ def _sample_few(ledger: PullLedger, rng: np.random.Generator, prior: Prior | Non
 
 
 # Shared-question halving ------------------------------------------------------------------------------------------
-
-
-def shared_rounds(ledger: PullLedger, rng: np.random.Generator, survivors: np.ndarray, sizes: list[int],
-                  budget: int, score, *, final_keep: int = 1, growth: float = 2.0,
-                  tiebreak: np.ndarray | None = None) -> np.ndarray:
-    """Halving rounds over ``survivors`` with shared questions: round r asks all of S_r the same fresh questions,
-    up to the cumulative target of `geometric_plan`, then keeps the best ``sizes[r+1]`` by ``score(arms)``.
-
-    Args:
-        ledger: the ledger (built on `shared_orders`, so equal counts mean equal questions).
-        rng: tie-breaks.
-        survivors: S_0, every arm having answered the same questions.
-        sizes: |S_r| per round, ``sizes[0] == len(survivors)``.
-        budget: pulls these rounds may spend.
-        score: ``score(arms) -> np.ndarray``, higher is better (cumulative means, posterior means).
-        final_keep: arms kept by the last round.
-        growth: ratio of consecutive cumulative targets.
-        tiebreak: per-arm secondary key (e.g. prior means), higher first.
-
-    Returns:
-        the ``final_keep`` survivors of the last round, best first.
-    """
-    start = int(ledger.counts[survivors].min())
-    plan = geometric_plan(sizes, budget, start, ledger.n_questions, growth)
-    targets = list(sizes[1:]) + [final_keep]
-    for target_count, keep in zip(plan, targets):
-        # pull: every survivor up to the round's cumulative target (all answer the same fresh questions)
-        order = rank(score(survivors), rng, None if tiebreak is None else tiebreak[survivors])
-        survivors = survivors[order]  # best first, so a budget cut falls on the weakest
-        ledger.pull(survivors, target_count - ledger.counts[survivors])
-        # eliminate: keep the best |S_{r+1}|
-        survivors = survivors[rank(score(survivors), rng, None if tiebreak is None else tiebreak[survivors])]
-        survivors = survivors[:keep]
-    # what flooring the plan left (< |S_r| pulls a round) stays with the caller, reported unspent at the end
-    return survivors
-
-
-# Shared-question racing -------------------------------------------------------------------------------------------
 
 
 def shared_race(ledger: PullLedger, rng: np.random.Generator, survivors: np.ndarray, budget: int, *,
