@@ -1,0 +1,424 @@
+"""Fine-tuning scaling laws: test loss L as a function of the fine-tuning set size D.
+
+Rectified Scaling Law (Lin, Huang, Ye et al., "Selecting Large Language Model to Fine-tune via Rectified Scaling
+Law", ICML 2024, arXiv 2402.02314)::
+
+    L(D) = B / (D_l + D^β) + E
+
+with D_l the "pre-learned data size": while D^β ≪ D_l the curve is flat (the *pre-power phase*), once D^β ≫ D_l it is
+the familiar power law B·D^-β + E (the *power phase*).
+
+LensLLM (Zeng, Wang, Lin, Wu, Cody, Zhou, "LensLLM: Unveiling Fine-Tuning Dynamics for LLM Selection", ICML 2025,
+arXiv 2505.03793) replaces D_l by an NTK-based term F(Θ, t) of the pre-trained parameters Θ and the number of
+fine-tuning steps t::
+
+    L(D) = B / (F(Θ, t) + D^β) + E
+
+Names here: ``B`` = B, ``F`` = D_l or F(Θ, t), ``beta`` = β, ``E`` = E (the irreducible loss of the task's test set).
+
+**The trap.** From curves alone F(Θ, t) cannot be computed (it needs the model's gradients); a per-model constant F
+makes LensLLM *algebraically* the Rectified law (`LensLLMLaw` with ``ntk=None`` gives the same fit as `RectifiedLaw`,
+a test checks it). What LensLLM adds here therefore comes from the fit, not from the formula:
+
+1. *pooling* (`PooledLensLLM`): E is the loss floor of the task's test set, so one E is shared by all the models
+   fine-tuned on the same data; it is estimated by profiling the summed fit cost over a grid of E (empirical
+   Bayes with a point-mass hyperprior), and each model keeps its own B, F, β.
+2. *the zero-shot point*: D = 0 enters the law exactly (L(0) = B/F + E), which pins F; it is kept.
+3. *the phase transition*: the power phase is detected with Lin et al.'s Accept-then-Stop rule
+   (`power_phase_start`) and the law's power-phase limit (a line in log-log space on the power-phase points) is a
+   second extrapolator; a pooled back-test on the largest sizes each model has (held out, refitted without them)
+   weighs the two extrapolators per file and budget by inverse mean squared log error.
+
+Where the model itself is at hand (``finetune-select``), `ntk_term` computes F from it as the paper does, and
+`LensLLMLaw(ntk=F)` holds F fixed.
+
+Every fit is bounded least squares on log-loss (`scipy.optimize.least_squares`, trust-region reflective) from a
+deterministic grid of starts over (β, log F), keeping the best; uncertainties come from the Jacobian covariance
+(delta method on log L) plus the residual scale, and for the pooled estimator the spread between its two
+extrapolators.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+from sklearn.exceptions import NotFittedError
+
+from recommender.predict._fit import CurveFit, fit_curve, law, power_phase_start
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["RectifiedLaw", "LensLLMLaw", "PooledLensLLM", "ntk_term"]
+
+def _check_curve(sizes, losses) -> tuple[np.ndarray, np.ndarray]:
+    sizes = np.asarray(sizes, dtype=float).ravel()
+    losses = np.asarray(losses, dtype=float).ravel()
+    if sizes.shape != losses.shape:
+        raise ValueError(f"sizes has {sizes.size} values but losses has {losses.size}; give one loss per size")
+    if sizes.size < 3:
+        raise ValueError(f"a law needs at least 3 points to fit, got {sizes.size}")
+    if not (np.all(np.isfinite(sizes)) and np.all(sizes >= 0)):
+        raise ValueError(f"sizes must be finite and >= 0, got {sizes.tolist()}")
+    if not (np.all(np.isfinite(losses)) and np.all(losses > 0)):
+        raise ValueError(f"losses must be finite and > 0, got {losses.tolist()}")
+    order = np.argsort(sizes)
+    return sizes[order], losses[order]
+
+
+def _check_fitted(estimator, attr: str = "params_") -> None:
+    if not hasattr(estimator, attr):
+        raise NotFittedError(
+            f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with appropriate arguments first."
+        )
+
+
+class RectifiedLaw:
+    """Lin et al.'s Rectified Scaling Law L(D) = B / (D_l + D^β) + E, fitted to one curve.
+
+    Args:
+        zero_weight: weight of the zero-shot point D = 0 in the log-loss least squares (0 drops it).
+        e_max: upper bound on E (default: just below the smallest observed loss).
+
+    Attributes:
+        B_, D_l_, beta_, E_: fitted parameters (B, D_l, β, E of the paper).
+        params_: the same as a dict.
+        fit_: the numerical fit (parameters on the log scale, covariance, residual scale).
+
+    Example:
+        >>> law = RectifiedLaw().fit([0, 200, 400, 800, 1600], [3.0, 2.5, 2.4, 2.3, 2.2])
+        >>> mean, std = law.predict([3200, 6400])
+    """
+
+    #: parameter index of F held fixed by subclasses (None: fitted).
+    _fixed_log_f: float | None = None
+
+    def __init__(self, *, zero_weight: float = 1.0, e_max: float | None = None):
+        self.zero_weight = zero_weight
+        self.e_max = e_max
+
+    def _weights(self, sizes: np.ndarray, losses: np.ndarray) -> np.ndarray:
+        return np.where(sizes == 0, self.zero_weight, 1.0)
+
+    def _fixed(self) -> dict[int, float]:
+        return {}
+
+    def fit(self, sizes, losses) -> "RectifiedLaw":
+        """Fit the law to one curve.
+
+        Args:
+            sizes: training-set sizes D (examples, ≥ 0; 0 is the zero-shot point).
+            losses: fine-tuning test loss at each size (> 0).
+
+        Returns:
+            self.
+
+        Raises:
+            ValueError: mismatched lengths, fewer than 3 points, negative sizes or non-positive losses.
+        """
+        sizes, losses = _check_curve(sizes, losses)
+        weights = self._weights(sizes, losses)
+        self.fit_ = fit_curve(sizes, losses, weights, fixed=self._fixed(), e_max=self.e_max)
+        log_b, log_f, beta, e = self.fit_.params
+        self.B_, self.D_l_, self.beta_, self.E_ = float(np.exp(log_b)), float(np.exp(log_f)), float(beta), float(e)
+        self.params_ = {"B": self.B_, "D_l": self.D_l_, "beta": self.beta_, "E": self.E_}
+        return self
+
+    def predict(self, sizes) -> tuple[np.ndarray, np.ndarray]:
+        """Predicted loss and its standard deviation at `sizes`.
+
+        Returns:
+            (mean, std), arrays shaped like `sizes`; std > 0 (log-normal: std = mean × σ_log).
+
+        Raises:
+            NotFittedError: before `fit`.
+        """
+        _check_fitted(self)
+        sizes = np.asarray(sizes, dtype=float)
+        mean_log, std_log = self.fit_.log_predict(sizes.ravel())
+        mean = np.exp(mean_log)
+        return mean.reshape(sizes.shape), (mean * std_log).reshape(sizes.shape)
+
+
+class LensLLMLaw(RectifiedLaw):
+    """Zeng et al.'s LensLLM law L(D) = B / (F(Θ, t) + D^β) + E, with transition detection.
+
+    Args:
+        ntk: F(Θ, t) computed from the model (`ntk_term`); held fixed when given. ``None`` fits F as a per-model
+            constant, which is algebraically the Rectified law (F plays D_l).
+        pre_power_weight: weight of the non-zero sizes below the detected power-phase start (1 keeps them as they
+            are; below 1 trusts the power phase more for extrapolation).
+        zero_weight: weight of the zero-shot point D = 0.
+        delta: Accept-then-Stop threshold of the transition rule (standardised residual; Lin et al. use 5).
+        e_max: upper bound on E.
+
+    Attributes:
+        B_, F_, beta_, E_: fitted parameters (``D_l_`` aliases ``F_``).
+        transition_: the detected smallest size of the power phase.
+
+    Example:
+        >>> law = LensLLMLaw().fit([0, 200, 400, 800, 1600], [3.0, 2.5, 2.4, 2.3, 2.2])
+        >>> law.transition_ <= 1600
+        True
+    """
+
+    def __init__(
+        self,
+        *,
+        ntk: float | None = None,
+        pre_power_weight: float = 1.0,
+        zero_weight: float = 1.0,
+        delta: float = 5.0,
+        e_max: float | None = None,
+    ):
+        super().__init__(zero_weight=zero_weight, e_max=e_max)
+        self.ntk = ntk
+        self.pre_power_weight = pre_power_weight
+        self.delta = delta
+
+    def _fixed(self) -> dict[int, float]:
+        if self.ntk is None:
+            return {}
+        if not (np.isfinite(self.ntk) and self.ntk > 0):
+            raise ValueError(f"ntk must be a positive finite F(Θ, t), got {self.ntk!r}")
+        return {1: float(np.log(self.ntk))}
+
+    def _weights(self, sizes: np.ndarray, losses: np.ndarray) -> np.ndarray:
+        # floor the AtS residual scale at 0.5% (the benchmark's run-to-run noise) so noise alone does not stop the walk
+        self.transition_ = power_phase_start(sizes, losses, delta=self.delta, scale_floor=0.005)
+        w = super()._weights(sizes, losses)
+        return np.where((sizes > 0) & (sizes < self.transition_), self.pre_power_weight * w, w)
+
+    def fit(self, sizes, losses) -> "LensLLMLaw":
+        """Fit the law to one curve (see `RectifiedLaw.fit`); also sets `transition_`."""
+        super().fit(sizes, losses)
+        self.F_ = self.D_l_
+        self.params_ = {"B": self.B_, "F": self.F_, "beta": self.beta_, "E": self.E_}
+        return self
+
+
+class PooledLensLLM:
+    """LensLLM fitted to many curves at once: one E per file, a pooled back-test weighing two extrapolators.
+
+    Each model m gets L_m(D) = B_m / (F_m + D^β_m) + E with E shared (the task's loss floor; chosen from
+    `e_grid` × the smallest observed loss by the least summed log-loss cost, i.e. an empirical-Bayes point
+    estimate). Beside it, the law's power-phase limit — a line in log-log space through the points at or above the
+    detected transition (`power_phase_start`), which is what Lin et al.'s AtS extrapolates — gives a second
+    prediction. Both are refitted with the `holdout` largest sizes hidden; their mean squared log error on those
+    sizes, pooled over all models, sets the weight of each extrapolator (inverse MSE), and the final prediction is
+    the weighted geometric mean.
+
+    Args:
+        e_grid: fractions of the smallest observed loss tried for the shared E.
+        zero_weight: weight of the zero-shot point.
+        holdout: how many of the largest sizes the back-test hides (needs ≥ 3 + `holdout` non-zero sizes;
+            otherwise the weights are 1/2 each).
+        delta: Accept-then-Stop threshold of the transition rule.
+
+    Attributes:
+        E_: the shared irreducible loss.
+        laws_: per-model parameters (dict with B, F, beta, E).
+        transitions_: detected power-phase start per model.
+        weight_law_: weight of the law's extrapolation (1 − that of the power-phase line).
+        backtest_mse_: {"law": ..., "power_phase": ...} pooled back-test errors (log-loss²).
+
+    Example:
+        >>> pooled = PooledLensLLM().fit_many(sizes, losses)  # doctest: +SKIP
+        >>> mean, std = pooled.predict([1_638_400])  # shape (n_models, 1)
+    """
+
+    def __init__(
+        self,
+        *,
+        e_grid: Sequence[float] = (0.0, 0.3, 0.6, 0.8, 0.9),
+        zero_weight: float = 1.0,
+        holdout: int = 2,
+        delta: float = 5.0,
+    ):
+        self.e_grid = e_grid
+        self.zero_weight = zero_weight
+        self.holdout = holdout
+        self.delta = delta
+
+    def fit_many(self, sizes, losses, groups: Sequence[str] | None = None) -> "PooledLensLLM":
+        """Fit all curves of one file.
+
+        Args:
+            sizes: training-set sizes shared by all curves, shape (n_sizes,).
+            losses: losses, shape (n_models, n_sizes), finite and > 0.
+            groups: model families; accepted for API symmetry and recorded in `groups_` (E is shared by the
+                whole file because it belongs to the test set, not to a family).
+
+        Returns:
+            self.
+        """
+        sizes = np.asarray(sizes, dtype=float).ravel()
+        losses = np.atleast_2d(np.asarray(losses, dtype=float))
+        if losses.shape[1] != sizes.size:
+            raise ValueError(f"losses has {losses.shape[1]} columns but there are {sizes.size} sizes")
+        for row in losses:
+            _check_curve(sizes, row)
+        order = np.argsort(sizes)
+        sizes, losses = sizes[order], losses[:, order]
+        self.groups_ = tuple(groups) if groups is not None else ("all",) * len(losses)
+        # back-test: hide the largest sizes, refit both extrapolators, score them on what was hidden
+        n_nonzero = int(np.sum(sizes > 0))
+        if n_nonzero >= 3 + self.holdout:
+            keep = slice(0, sizes.size - self.holdout)
+            law_fits, _ = self._fit_law(sizes[keep], losses[:, keep])
+            lines = [self._fit_line(sizes[keep], row) for row in losses[:, keep]]
+            hidden = sizes[-self.holdout :]
+            truth = np.log(losses[:, -self.holdout :])
+            mse_law = float(np.mean([(f.log_predict(hidden)[0] - t) ** 2 for f, t in zip(law_fits, truth)]))
+            mse_line = float(np.mean([(_line_predict(l, hidden)[0] - t) ** 2 for l, t in zip(lines, truth)]))
+            mse_law, mse_line = max(mse_law, 1e-12), max(mse_line, 1e-12)
+            self.weight_law_ = (1 / mse_law) / (1 / mse_law + 1 / mse_line)
+            self.backtest_mse_ = {"law": mse_law, "power_phase": mse_line}
+        else:
+            self.weight_law_, self.backtest_mse_ = 0.5, {"law": float("nan"), "power_phase": float("nan")}
+        self.fits_, self.E_ = self._fit_law(sizes, losses)
+        self.lines_ = [self._fit_line(sizes, row) for row in losses]
+        self.transitions_ = np.array([l[3] for l in self.lines_])
+        self.laws_ = [
+            {"B": float(np.exp(f.params[0])), "F": float(np.exp(f.params[1])), "beta": float(f.params[2]), "E": self.E_}
+            for f in self.fits_
+        ]
+        return self
+
+    def _fit_law(self, sizes: np.ndarray, losses: np.ndarray) -> tuple[list[CurveFit], float]:
+        """Per-model law fits under each shared E of the grid; the E with the least summed cost wins."""
+        floor = float(losses[:, sizes > 0].min())
+        best = None
+        for frac in self.e_grid:
+            e = frac * floor
+            fits = [
+                fit_curve(sizes, row, np.where(sizes == 0, self.zero_weight, 1.0), fixed={3: e}) for row in losses
+            ]
+            cost = sum(f.cost for f in fits)
+            if best is None or cost < best[0]:
+                best = (cost, fits, e)
+        assert best is not None
+        return best[1], float(best[2])
+
+    def _fit_line(self, sizes: np.ndarray, losses: np.ndarray):
+        """The power-phase limit of the law: log L = a − β·log D on the points at or above the transition."""
+        start = power_phase_start(sizes, losses, delta=self.delta)
+        m = sizes >= start
+        x, y = np.log(sizes[m]), np.log(losses[m])
+        coef, cov = _polyfit_cov(x, y)
+        return coef, cov, x, start
+
+    def predict(self, sizes) -> tuple[np.ndarray, np.ndarray]:
+        """Predicted loss and standard deviation for every model at `sizes`.
+
+        Returns:
+            (mean, std), each shaped (n_models, len(sizes)); std > 0. The std is that of the two-component mixture
+            on log L (each component's delta-method variance plus the spread between them), times the mean.
+
+        Raises:
+            NotFittedError: before `fit_many`.
+        """
+        _check_fitted(self, "fits_")
+        sizes = np.atleast_1d(np.asarray(sizes, dtype=float))
+        w = self.weight_law_
+        means, stds = [], []
+        for fit, line in zip(self.fits_, self.lines_):
+            m_law, s_law = fit.log_predict(sizes)
+            m_line, s_line = _line_predict(line, sizes)
+            mu = w * m_law + (1 - w) * m_line
+            var = w * s_law**2 + (1 - w) * s_line**2 + w * (1 - w) * (m_law - m_line) ** 2
+            means.append(np.exp(mu))
+            stds.append(np.exp(mu) * np.sqrt(var))
+        return np.array(means), np.array(stds)
+
+
+def _polyfit_cov(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares line y = c0 + c1·x with the coefficient covariance (residual variance floored at 0.5%²)."""
+    X = np.column_stack([np.ones_like(x), x])
+    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+    dof = max(len(x) - 2, 1)
+    s2 = max(float(np.sum((y - X @ coef) ** 2)) / dof, 0.005**2)
+    return coef, np.linalg.pinv(X.T @ X) * s2
+
+
+def _line_predict(line, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    coef, cov, _, _ = line
+    # D = 0 has no place on a log-log line; it is predicted as D = 1 (the line is only used far above it)
+    X = np.column_stack([np.ones(len(sizes)), np.log(np.maximum(sizes, 1.0))])
+    var = np.einsum("ij,jk,ik->i", X, cov, X)
+    return X @ coef, np.sqrt(var + 0.005**2)
+
+
+def ntk_term(model: "torch.nn.Module", probe_batch, steps: int, *, loss_fn=None) -> float:
+    """F(Θ, t) of LensLLM from a real model: the empirical NTK of the loss at the current parameters, times t.
+
+    Our reading of Zeng et al. (2025): the NTK Θ_ij = ⟨∇_θ ℓ_i, ∇_θ ℓ_j⟩ over the per-example losses ℓ_i of a probe
+    batch, evaluated at initialisation (the pre-trained weights, before fine-tuning), measures how fast gradient
+    descent moves the loss; over t steps of (linearised) gradient flow the pre-trained model has effectively
+    "seen" ∝ t · tr(Θ)/n data, which is what F adds to D^β. So F = t · tr(Θ)/n — the mean squared per-example
+    gradient norm times the number of steps. tr(J Jᵀ) = Σ_i ‖∇ℓ_i‖², so the n × n kernel is never formed.
+
+    Args:
+        model: a torch module; its parameters are used as they are (call before fine-tuning).
+        probe_batch: ``(inputs, targets)`` tensors, or a mapping of tensors for a transformers model whose output
+            has ``.loss`` (each example is then run alone, with its ``labels``).
+        steps: t, the number of fine-tuning steps the run will take (≥ 1).
+        loss_fn: per-example loss ``loss_fn(model, example) -> scalar tensor``; default: cross-entropy of
+            ``model(inputs)`` against integer targets, or mean-squared error for float targets.
+
+    Returns:
+        F(Θ, t) > 0, finite.
+
+    Raises:
+        ValueError: `steps` < 1, an empty probe batch, or a non-finite gradient.
+
+    Example:
+        >>> import torch
+        >>> mlp = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+        >>> batch = (torch.randn(16, 4), torch.randint(0, 3, (16,)))
+        >>> ntk_term(mlp, batch, steps=100) > 0
+        True
+    """
+    import torch  # local: importing recommender must not load torch
+
+    if steps < 1:
+        raise ValueError(f"steps (t) must be >= 1, got {steps}")
+    examples = _split_examples(probe_batch)
+    if not examples:
+        raise ValueError("the probe batch is empty; pass at least one example")
+    loss_fn = loss_fn or _default_loss
+    params = [p for p in model.parameters() if p.requires_grad]
+    trace = 0.0
+    was_training = model.training
+    model.eval()  # dropout would make the kernel random
+    try:
+        for example in examples:
+            loss = loss_fn(model, example)
+            grads = torch.autograd.grad(loss, params, allow_unused=True)
+            trace += float(sum((g.detach().double() ** 2).sum() for g in grads if g is not None))
+    finally:
+        model.train(was_training)
+    if not np.isfinite(trace):
+        raise ValueError("the per-example loss gradients are not finite; check the probe batch and the model")
+    return float(steps) * trace / len(examples)
+
+
+def _split_examples(batch) -> list:
+    if isinstance(batch, dict):
+        n = len(next(iter(batch.values())))
+        return [{k: v[i : i + 1] for k, v in batch.items()} for i in range(n)]
+    inputs, targets = batch
+    return [(inputs[i : i + 1], targets[i : i + 1]) for i in range(len(inputs))]
+
+
+def _default_loss(model, example):
+    import torch.nn.functional as F
+
+    if isinstance(example, dict):
+        return model(**example).loss
+    inputs, targets = example
+    out = model(inputs)
+    if targets.dtype.is_floating_point:
+        return F.mse_loss(out, targets)
+    return F.cross_entropy(out, targets)
