@@ -357,3 +357,47 @@ class CurveFileError(GemfinderError, ValueError):
             "training-set size (numeric headers such as 0, 200, 400, ...; at least 3) holding positive losses, and "
             "optional 'size' (parameters) and 'family' columns."
         )
+
+
+# Live evaluation: question sets, test-time strategies, PRMs -------------------------------------------------------
+
+
+class UnknownNameError(GemfinderError, ValueError):
+    """A registry name (dataset, strategy, PRM) that is not one of the known ones."""
+
+    kind = "unknown_name"
+
+    def __init__(self, what: str, name: str, known: tuple[str, ...]):
+        self.what = what
+        self.name = name
+        self.known = known
+        super().__init__(f"Unknown {what} '{name}'. Expected one of: {', '.join(known)}.")
+
+
+class QuestionFileError(GemfinderError, ValueError):
+    """A user-supplied question file (JSONL of {"question", "answer"}) is missing, empty or has a bad line."""
+
+    kind = "invalid_question_file"
+
+    def __init__(self, path: str, reason: str, line: int | None = None):
+        self.path = path
+        self.reason = reason
+        self.line = line
+        where = f" line {line}" if line is not None else ""
+        super().__init__(
+            f"Question file '{path}'{where}: {reason}. Expected JSONL, one object per line with a non-empty string "
+            "'question' and an 'answer' (number, letter or string)."
+        )
+
+
+class PRMWeightsNotFoundError(GemfinderError, FileNotFoundError):
+    """An HF-model PRM whose weights are not in the local Hugging Face cache (gemfinder never downloads weights)."""
+
+    kind = "prm_not_found"
+
+    def __init__(self, model: str):
+        self.model = model
+        super().__init__(
+            f"PRM '{model}' is not in the local Hugging Face cache and gemfinder does not download weights. "
+            f"On a machine with a GPU run `hf download {model}` first, or use --prm small_lm (CPU) or verifier (arith)."
+        )
