@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ui.cli import ask_cmd, bench_lensllm_cmd, bench_sh_cmd, finetune_cmd, index_cmd, models_cmd
+from ui.cli import ask_cmd, bench_lensllm_cmd, bench_sh_cmd, finetune_cmd, index_cmd, models_cmd, recommend_cmd
 from ui.cli._errors import EXIT_FAILURE, report
 
 
@@ -41,6 +41,7 @@ def build_parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=parser_class)
     ask_cmd.register(sub)
+    recommend_cmd.register(sub)
     index_cmd.register(sub)
     bench_sh_cmd.register(sub)
     bench_lensllm_cmd.register(sub)
