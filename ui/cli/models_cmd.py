@@ -26,7 +26,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from recommender.predict.finetune import LOCAL_MODELS, installed
+    from recommender.models import LOCAL_MODELS, installed
 
     if not args.local:
         raise UsageError("`gemfinder models` lists local models only for now: pass --local.")
