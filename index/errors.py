@@ -202,6 +202,22 @@ class UnknownBenchmarkError(QueryError):
         super().__init__(f"Unknown benchmark '{benchmark}'. Expected one of: {', '.join(BENCHMARKS)}.")
 
 
+class QueryFileError(GemfinderError, ValueError):
+    """An offline-evaluation query file (JSONL) cannot be used; `line` names the offending line (`None`: the file)."""
+
+    kind = "invalid_query_file"
+
+    def __init__(self, path: str, line: int | None, reason: str):
+        self.path = path
+        self.line = line
+        self.reason = reason
+        where = f"'{path}' line {line}" if line is not None else f"'{path}'"
+        super().__init__(
+            f"Query file {where}: {reason}. Each line must be {{\"query\": str, \"truth\": {{\"benchmark\": str, "
+            "\"filters\": {...}}}}} (see evals/queries/README.md)."
+        )
+
+
 class NoCandidatesError(QueryError):
     """Nothing in the catalog passes the request's filters."""
 
