@@ -129,6 +129,7 @@ class GemIndex:
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
         self._frame: pd.DataFrame | None = None
+        self._gem_ids: dict[tuple[str, int], frozenset[str]] = {}
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -225,6 +226,13 @@ class GemIndex:
             allowed = PERMISSIVE_LICENSES if license == "permissive" else (license,)
             out = out[out["license"].isin(allowed)]
         return out.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)[columns]
+
+    def gem_ids(self, benchmark: str, *, min_models: int = DEFAULT_MIN_MODELS) -> frozenset[str]:
+        """Lower-cased ids of every hidden gem on `benchmark` (all listed trees, no filters); cached per benchmark."""
+        key = (benchmark, min_models)
+        if key not in self._gem_ids:
+            self._gem_ids[key] = frozenset(self.gems(benchmark, min_models=min_models)["id"].str.lower())
+        return self._gem_ids[key]
 
     def tree_of(self, model_id: str) -> str | None:
         """The tree of an eligible catalog model, `None` when it is unplaced, flagged or unknown."""

@@ -29,3 +29,22 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
 
 #: the most common case: counts and sizes.
 positive_int = int_at_least(1)
+
+
+def int_between(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type for a whole number in ``[low, high]`` (a port, a worker count).
+
+    Example:
+        >>> int_between(1, 65535)("7860")
+        7860
+    """
+    at_least = int_at_least(low)
+
+    def parse(text: str) -> int:
+        value = at_least(text)
+        if value > high:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {low} to {high}, got {value}")
+        return value
+
+    parse.__name__ = f"int_between_{low}_{high}"
+    return parse

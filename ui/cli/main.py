@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ui.cli import ask_cmd, bench_lensllm_cmd, bench_sh_cmd, finetune_cmd, index_cmd, models_cmd, recommend_cmd
+from ui.cli import ask_cmd, bench_lensllm_cmd, bench_sh_cmd, finetune_cmd, index_cmd, models_cmd, recommend_cmd, ui_cmd
 from ui.cli import eval_cmd
 from ui.cli._errors import EXIT_FAILURE, report
 
@@ -49,6 +49,7 @@ def build_parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     eval_cmd.register(sub)
     finetune_cmd.register(sub)
     models_cmd.register(sub)
+    ui_cmd.register(sub)
     return parser
 
 
