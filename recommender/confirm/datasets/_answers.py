@@ -165,16 +165,16 @@ def extract_letter(text: str, options: Mapping[str, str]) -> str | None:
 
 
 def _echoed_option(text: str, options: Mapping[str, str]) -> str | None:
-    """The letter of the single option whose text appears in the completion (longest match wins ties of nesting)."""
+    """The letter of the one option whose text the completion contains (whole words); None if none or several.
+
+    An option whose text is part of another echoed option's text ("Factor VII" inside "Factor VII deficiency")
+    does not count separately.
+    """
     low = " ".join(text.lower().split())
-    hits = [(len(v), k.upper()) for k, v in options.items()
-            if v and re.search(rf"(?<!\w){re.escape(' '.join(v.lower().split()).rstrip('.'))}(?!\w)", low)]
-    if not hits:
-        return None
-    hits.sort(reverse=True)
-    if len(hits) > 1 and hits[0][0] == hits[1][0]:
-        return None  # two different options echoed equally: no choice was made
-    return hits[0][1]
+    norm = {k.upper(): " ".join(v.lower().split()).rstrip(".") for k, v in options.items() if v and v.strip()}
+    hits = {k: v for k, v in norm.items() if re.search(rf"(?<!\w){re.escape(v)}(?!\w)", low)}
+    kept = [k for k, v in hits.items() if not any(v != w and v in w for w in hits.values())]
+    return kept[0] if len(kept) == 1 else None
 
 
 def states_letter_answer(step: str, options: Mapping[str, str]) -> bool:

@@ -187,6 +187,9 @@ def math_equal(predicted: str, gold: str, *, timeout: float = SYMPY_TIMEOUT_S) -
     pa, pb = _split_top_level(a), _split_top_level(b)
     if len(pa) > 1 or len(pb) > 1:  # an unordered list of solutions: "1,-2" equals "-2,1"
         return len(pa) == len(pb) and all(any(math_equal(x, y, timeout=timeout) for y in pb) for x in pa)
+    import sympy  # noqa: F401 - imported before the clock starts: a cold import alone can take seconds
+    import sympy.parsing.sympy_parser  # noqa: F401
+
     try:
         return bool(run_with_timeout(lambda: _symbolic_equal(a, b), timeout))
     except EquivalenceTimeout:

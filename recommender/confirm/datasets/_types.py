@@ -38,6 +38,8 @@ class Dataset:
             when known, so multiple choice can match echoed option text), or None when it states none.
         final (`Callable[[str], bool]`): whether one reasoning step states a final answer (ends a tree search).
         grader (`Callable[[Question, str], bool]`): whether an extracted answer matches the question's gold answer.
+        stop (`tuple[str, ...]`): strings that end a completion (a small model that starts inventing the next
+            "Question:" has finished its answer); also passed to every engine call.
         params (`dict`): the loader parameters that produced the questions (e.g. arith's ``steps``); part of the
             cache identity of the dataset.
 
@@ -55,6 +57,7 @@ class Dataset:
     final: Callable[[str], bool] = field(repr=False)
     grader: Callable[[Question, str], bool] = field(repr=False)
     params: dict[str, Any] = field(default_factory=dict, compare=False)
+    stop: tuple[str, ...] = ("Question:",)
 
     def __len__(self) -> int:
         return len(self.questions)

@@ -52,9 +52,8 @@ _PATTERNS = {
 _START = re.compile(r"^\w+ has (\d+) ")
 
 INSTRUCTIONS = (
-    "Solve the problem step by step. Write each calculation as one equation 'a op b = c' in its own paragraph, "
-    "in the order the events happen, then finish with 'The answer is N.'\n\n"
-    "Example:\n"
+    "Solve step by step: one equation 'a op b = c' per paragraph, in the order of the events, then "
+    "'The answer is N.'\n\n"
     "Question: Ann has 12 shells. Then she finds 7 more shells. Then she gives away 5 shells. "
     "How many shells does Ann have now?\n"
     "12 + 7 = 19\n\n19 - 5 = 14\n\nThe answer is 14."

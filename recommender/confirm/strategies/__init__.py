@@ -28,7 +28,9 @@ from recommender.confirm.strategies._base import (
     aggregate,
     split_steps,
 )
+from recommender.confirm.strategies.beam_search import beam_search
 from recommender.confirm.strategies.best_of_n import best_of_n
+from recommender.confirm.strategies.dvts import dvts
 from recommender.confirm.strategies.greedy import greedy
 from recommender.confirm.strategies.majority import majority
 from recommender.confirm.strategies.weighted_best_of_n import weighted_best_of_n
@@ -39,6 +41,8 @@ STRATEGIES: dict[str, Callable[..., list[Solution]]] = {
     "majority": majority,
     "best_of_n": best_of_n,
     "weighted_best_of_n": weighted_best_of_n,
+    "beam_search": beam_search,
+    "dvts": dvts,
 }
 
 __all__ = [
@@ -52,7 +56,9 @@ __all__ = [
     "StrategyConfig",
     "StrategyName",
     "aggregate",
+    "beam_search",
     "best_of_n",
+    "dvts",
     "greedy",
     "majority",
     "split_steps",

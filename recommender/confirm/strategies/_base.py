@@ -44,7 +44,7 @@ class StrategyConfig:
             tree searches (their last step may run to this length too).
         max_steps (`int`): tree searches stop expanding after this many steps.
         aggregation (`str`): how step scores make a solution score: ``last`` step, ``min`` over steps, or ``prod``.
-        seed (`int`): the engine's sampling seed (each engine call uses ``seed + call index``).
+        seed (`int`): the engine's sampling seed (each engine call of a run gets its own, derived from it).
     """
 
     name: str
@@ -154,13 +154,19 @@ class _Ledger:
                         tuple(candidates))
 
 
-def generate(engine: Engine, prompts: Sequence[str], config: StrategyConfig, *, n: int, call: int,
-             stop: Sequence[str] | None = None, greedy: bool = False) -> list[Generation]:
-    """One batched engine call with the config's sampling settings; ``call`` varies the seed per step."""
+#: engine calls of one strategy run get seeds this far apart (engines seed prompt i of a call with seed + i).
+_SEED_STRIDE = 100_003
+
+
+def generate(engine: Engine, prompts: Sequence[str], config: StrategyConfig, dataset: Dataset, *, n: int,
+             call: int, stop: Sequence[str] = (), greedy: bool = False) -> list[Generation]:
+    """One batched engine call with the config's sampling settings and the dataset's stop strings (plus `stop`);
+    ``call`` varies the seed per step."""
+    stops = [*stop, *(s for s in dataset.stop if s not in stop)]
     return engine.generate(
-        list(prompts), n=n, stop=list(stop) if stop else None,
+        list(prompts), n=n, stop=stops or None,
         temperature=0.0 if greedy else config.temperature, top_p=1.0 if greedy else config.top_p,
-        max_tokens=config.max_tokens, seed=config.seed + call,
+        max_tokens=config.max_tokens, seed=config.seed + _SEED_STRIDE * call,
     )
 
 
@@ -234,9 +240,11 @@ def score_candidates(prm: PRM, questions: Sequence[Question], steps: Sequence[Se
 
 
 def finished(completion: Completion, dataset: Dataset, step: str) -> bool:
-    """Whether a generated step ends its solution: EOS, the length limit, an empty step or a stated final answer."""
-    ended_by_eos = completion.finish_reason == "stop" and completion.stop_reason is None
-    return ended_by_eos or completion.finish_reason == "length" or not step.strip() or dataset.is_final(step)
+    """Whether a generated step ends its solution: EOS or a dataset stop string, the length limit, an empty step or
+    a stated final answer."""
+    ended = completion.finish_reason == "stop" and (completion.stop_reason is None
+                                                    or completion.stop_reason in dataset.stop)
+    return ended or completion.finish_reason == "length" or not step.strip() or dataset.is_final(step)
 
 
 def check_prm(config: StrategyConfig, prm: PRM | None) -> None:

@@ -33,7 +33,7 @@ def scored_samples(engine: Engine, dataset: Dataset, questions: Sequence[Questio
     """N samples per question (one engine call), each scored by the PRM (one batched PRM call)."""
     check_prm(config, prm)
     ledger = _Ledger(len(questions))
-    generations = generate(engine, root_prompts(engine, dataset, questions), config, n=config.n, call=0)
+    generations = generate(engine, root_prompts(engine, dataset, questions), config, dataset, n=config.n, call=0)
     for i, g in enumerate(generations):
         ledger.charge(i, g)
     steps = [[split_steps(c.text) for c in g.completions] for g in generations]

@@ -31,7 +31,8 @@ def greedy(engine: Engine, dataset: Dataset, questions: Sequence[Question], conf
         >>> sols = greedy(engine, ds, ds.questions[:8], StrategyConfig("greedy", max_tokens=128))
     """
     ledger = _Ledger(len(questions))
-    generations = generate(engine, root_prompts(engine, dataset, questions), config, n=1, call=0, greedy=True)
+    generations = generate(engine, root_prompts(engine, dataset, questions), config, dataset, n=1, call=0,
+                           greedy=True)
     solutions = []
     for i, (q, g) in enumerate(zip(questions, generations)):
         ledger.charge(i, g)

@@ -36,7 +36,7 @@ def majority(engine: Engine, dataset: Dataset, questions: Sequence[Question], co
         One `Solution` per question; ``generations`` is N each; ties go to the answer sampled first.
     """
     ledger = _Ledger(len(questions))
-    generations = generate(engine, root_prompts(engine, dataset, questions), config, n=config.n, call=0)
+    generations = generate(engine, root_prompts(engine, dataset, questions), config, dataset, n=config.n, call=0)
     solutions = []
     for i, (q, g) in enumerate(zip(questions, generations)):
         ledger.charge(i, g)
