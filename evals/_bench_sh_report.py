@@ -109,7 +109,11 @@ def full_markdown(replication: Replication) -> str:
         "fitted on catalog models outside every searched tree) is passed to "
         f"{', '.join(_prior_algorithms())}; `accelerated_sh` accepts it and ignores it by design (random tie-breaks: "
         "prior tie-breaks lose arms the prior under-rates, e.g. TruthfulQA's contaminated runs), `prior_sh` uses it "
-        "for a capped pre-screen and tie-breaks, `bayes_elim` for posterior means.\n",
+        "to pre-screen (the best half by upper bound μ + σ) and to pick its reference arms (the prior's favourites "
+        "answer every question; the others answer the questions the references split on first, scored by "
+        "post-stratified accuracy), `bayes_elim` for posterior means. Hyper-parameters of `accelerated_sh` and "
+        "`prior_sh` are their defaults, fixed once for every pool and N, chosen on repetition seeds other than "
+        "this report's.\n",
         "## Trees\n", tree_sizes_markdown(replication, cfg.min_tree), "",
         "## Target check (regret, points)\n", checks_markdown(replication), "",
         "## Hidden gems\n", gems_markdown(replication), "",

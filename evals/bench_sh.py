@@ -213,7 +213,7 @@ class ReplicationConfig:
     min_tree: int = 100
     workers: int = 2
     seed: int = 0
-    algo_time_s: float = 8.0
+    algo_time_s: float = 3.0
     min_reps: int = 10
 
     def __post_init__(self) -> None:

@@ -272,6 +272,30 @@ class BudgetTooSmallWarning(GemfinderWarning):
     """The evaluation budget cannot give every arm even one question; the algorithm does what it can."""
 
 
+class VLLMNotInstalledError(GemfinderError, ImportError):
+    """The vLLM engine was asked for in an environment without vllm."""
+
+    kind = "vllm_not_installed"
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(
+            f"vllm cannot be imported here ({reason}). On a CPU run `scripts/setup_vllm.sh` and use "
+            "`.venv-vllm/bin/gemfinder`; on a GPU `pip install vllm`; or pass `--engine transformers`."
+        )
+
+
+class ModelLoadError(GemfinderError, OSError):
+    """A resolved model's weights, config or tokenizer could not be loaded by the engine."""
+
+    kind = "model_load_failed"
+
+    def __init__(self, model: str, reason: str):
+        self.model = model
+        self.reason = reason
+        super().__init__(f"Cannot load model '{model}': {reason}. Check that it is a causal LM checkpoint.")
+
+
 # Fine-tuning selection (finetune-select) --------------------------------------------------------------------------
 
 

@@ -144,53 +144,123 @@ class TestSharedQuestions:
 
 
 class TestPriorScreen:
-    def test_prescreen_skips_hopeless_arms(self, matrix):
+    def test_prescreen_keeps_the_upper_half(self, matrix):
         mean = np.full(matrix.n_models, 0.2)
-        mean[:10] = 0.7  # ten plausible arms; the prior rules out the rest, but the screen drops at most a quarter
+        mean[:10] = 0.7  # ten plausible arms; the pre-screen keeps the best half by upper bound, no more
         prior = Prior(mean=mean, std=np.full(matrix.n_models, 0.05))
         algo, oracle = fit("prior_sh", matrix, 10 * matrix.n_models, prior=prior)
         never_asked = oracle.asked.sum(axis=1) == 0
-        assert never_asked.sum() == int(0.25 * matrix.n_models)
+        assert never_asked.sum() == matrix.n_models // 2
         assert not never_asked[:10].any()
         assert algo.best_arm_ == 0
 
+    def test_prescreen_ranks_by_upper_bound(self, matrix):
+        """An arm the prior is unsure of keeps its chance: same mean, wide std → kept; narrow std → dropped."""
+        mean = np.linspace(0.8, 0.2, matrix.n_models)
+        std = np.full(matrix.n_models, 0.01)
+        std[-1] = 1.0  # the lowest mean, but μ + σ is the highest upper bound
+        algo, oracle = fit("prior_sh", matrix, 10 * matrix.n_models, prior=Prior(mean=mean, std=std))
+        assert oracle.asked[-1].sum() > 0
+        assert oracle.asked[-2].sum() == 0
+
     def test_prescreen_off(self, matrix):
         prior = Prior(mean=np.full(matrix.n_models, 0.2), std=np.full(matrix.n_models, 0.05))
-        algo, oracle = fit("prior_sh", matrix, 10 * matrix.n_models, prior=prior, prescreen_z=None)
+        algo, oracle = fit("prior_sh", matrix, 10 * matrix.n_models, prior=prior, keep_prior=1.0)
         assert (oracle.asked.sum(axis=1) > 0).all()
 
     @pytest.mark.parametrize("seed", range(5))
-    def test_underpredicted_best_arm_is_not_dropped(self, seed):
-        """A hidden gem: the best arm (p = 0.8) is predicted at the pool's median with a confident prior; the
-        prior's favourites are mediocre. The pre-screen must not drop it and the race must still find it."""
+    def test_underpredicted_best_arm_is_found(self, seed):
+        """A hidden gem: the best arm (p = 0.8) is predicted at the pool's 65th percentile with a confident prior
+        (about 0.3 below its truth; in the real trees the best arm sits at prior rank ≤ 30%), and the prior's
+        favourites are the references. Ties are not broken by the prior, so the race must still find it."""
         m = synthetic(n_arms=200, n_questions=400, seed=seed)
         p_hat = m.values.mean(axis=1)
         mean = p_hat.copy()
-        mean[0] = np.median(p_hat)  # under-predicted by ~0.35
+        mean[0] = np.quantile(p_hat, 0.65)
         prior = Prior(mean=mean, std=np.full(m.n_models, 0.03))
         algo, oracle = fit("prior_sh", m, 10 * m.n_models, seed=seed, prior=prior)
         assert oracle.asked[0].sum() > 0
         assert algo.best_arm_ == 0
 
+    def test_references_answer_everything(self, matrix, prior):
+        """With ⌊ref_share·B/Q⌋ ≥ 2 references affordable, the prior's two favourites answer every question."""
+        algo, oracle = fit("prior_sh", matrix, 20 * matrix.n_models, prior=prior, ref_share=0.7)
+        favourites = np.argsort(-prior.mean)[:2]
+        assert (oracle.asked[favourites].sum(axis=1) == matrix.n_questions).all()
+        assert oracle.n_pulls <= 20 * matrix.n_models
 
-class TestSharedRace:
-    def test_ties_at_the_cut_are_kept(self):
-        """One shared question to every arm: the cut keeps every arm tied with the halving position (up to
-        max_keep), so a strong arm is not lost to a random tie-break."""
-        from recommender.confirm._sampling import PullLedger, shared_orders, shared_race
+
+class TestGuided:
+    def test_plan_fits_the_budget(self):
+        from recommender.confirm._guided import next_length, plan_cost
+
+        for size, left, q in [(1700, 17_000, 249), (850, 8_000, 100), (64, 3_200, 400), (10, 50, 20)]:
+            n = next_length(size, 0, left, q, 0.5, 2.0, 4)
+            assert 1 <= n <= q
+            assert n == 1 or plan_cost(size, 0, n, q, 0.5, 2.0, 4) <= left
+            assert n == q or plan_cost(size, 0, n + 1, q, 0.5, 2.0, 4) > left  # the longest that fits
+
+    def test_guide_orders_disputed_first_and_scores_without_bias(self):
+        """References split 2–2 on questions 0–9 and agree on 10–99: the disputed questions come first; an arm's
+        stratified estimate after only the disputed ones stays near its whole-pool accuracy, unlike its raw mean."""
+        from recommender.confirm._guided import ReferenceGuide
+        from recommender.confirm._sampling import PullLedger, shared_orders
+
+        q = 100
+        values = np.zeros((6, q), dtype=np.uint8)
+        values[:4, 10:60] = 1  # all four references right on 10–59, wrong on 60–99
+        values[:2, :10] = 1  # two of four right on the disputed 0–9
+        values[4, :] = 1  # arm 4: right everywhere (accuracy 1.0)
+        values[5, 10:60] = 1  # arm 5: like the references, wrong on every disputed question (accuracy 0.5)
+        m = ResponseMatrix("t", tuple(f"m{i}" for i in range(6)), tuple(f"q{j}" for j in range(q)), values)
+        rng = np.random.default_rng(0)
+        ledger = PullLedger(RecordedOracle(m), 6 * q, np.ascontiguousarray(shared_orders(rng, 6, q)))
+        refs = np.arange(4)
+        ledger.pull(refs, q)
+        guide = ReferenceGuide(ledger, refs, 0, rng)
+        assert set(guide.order[:10].tolist()) == set(range(10))
+        assert sorted(guide.order.tolist()) == list(range(q))
+        ledger.orders = np.broadcast_to(guide.order, (6, q))
+        ledger.pull(np.array([4, 5]), 10)  # the disputed questions only
+        est = guide.score(np.array([0, 4, 5]))
+        assert est[0] == pytest.approx(0.6)  # a reference (right on 0–59): its exact mean
+        assert est[1] > est[2]
+        assert ledger.means()[5] == 0.0 and 0.2 < est[2] <= 0.5  # raw mean 0; stratified much nearer its 0.5
+
+    def test_leaders_tie_group_survives(self):
+        """Ninety of 100 arms tie at 1/1; the cut keeps ⌈0.75·100⌉ of them at most, the leader among them."""
+        from recommender.confirm._guided import guided_race
+        from recommender.confirm._sampling import PullLedger
 
         values = np.zeros((100, 50), dtype=np.uint8)
-        values[:70, 0] = 1  # 70 arms tie at 1/1 on the first question
+        values[:60, 0] = 1  # 60 arms tie at 1/1 on the first question
         values[0] = 1
-        ledger = PullLedger(RecordedOracle(ResponseMatrix("t", tuple(f"m{i}" for i in range(100)),
-                                                          tuple(f"q{j}" for j in range(50)), values)),
-                            300, np.ascontiguousarray(shared_orders(np.random.default_rng(0), 100, 50)))
-        ledger.orders = np.broadcast_to(np.arange(50, dtype=np.int32), (100, 50))  # question 0 first
+        m = ResponseMatrix("t", tuple(f"m{i}" for i in range(100)), tuple(f"q{j}" for j in range(50)), values)
+        ledger = PullLedger(RecordedOracle(m), 100, np.broadcast_to(np.arange(50, dtype=np.int32), (100, 50)))
         sizes: list[int] = []
-        best = shared_race(ledger, np.random.default_rng(0), np.arange(100), 300, final_size=4, z=0.0,
-                           max_keep=0.75, sizes=sizes)
-        assert sizes[:2] == [100, 70]  # all 70 tied arms survived the first cut
-        assert best[0] == 0 and ledger.spent <= 300
+        guided_race(ledger, np.random.default_rng(0), np.arange(100), None, final_size=4, sizes=sizes)
+        assert ledger.counts[:60].min() >= 1 and ledger.spent <= 100
+        ledger = PullLedger(RecordedOracle(m), 400, np.broadcast_to(np.arange(50, dtype=np.int32), (100, 50)))
+        sizes = []
+        best = guided_race(ledger, np.random.default_rng(0), np.arange(100), None, final_size=4, sizes=sizes)
+        assert sizes[1] == 60  # the whole tie group (≤ 75%) survived the first cut, not a random half of it
+        assert best[0] == 0 and ledger.spent <= 400
+
+    def test_aggressive_first_round(self, matrix):
+        """The paper's first round, as an option: the first cut keeps at most ``first_round_keep`` arms."""
+        algo, oracle = fit("accelerated_sh", matrix, 10 * matrix.n_models, first_round_keep=5)
+        assert algo.result_.survivors_per_round[:2] == (64, 5)
+        assert oracle.n_pulls <= 10 * matrix.n_models
+
+    def test_ledger_records_answers(self, matrix):
+        from recommender.confirm._sampling import PullLedger, private_orders
+
+        ledger = PullLedger(RecordedOracle(matrix), 100, private_orders(np.random.default_rng(0), 64, 400))
+        ledger.pull(np.array([3, 5]), 7)
+        rec = ledger.answers_of(np.array([3, 5]))
+        assert ((rec >= 0).sum(axis=1) == 7).all()
+        asked = rec >= 0
+        np.testing.assert_array_equal(rec[asked], matrix.values[[3, 5]][asked])
 
 
 def test_sampling_helpers():

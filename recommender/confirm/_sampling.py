@@ -13,7 +13,6 @@ only object that talks to the oracle, so the package-wide guarantees live in one
 from __future__ import annotations
 
 import inspect
-import math
 import warnings
 from typing import TYPE_CHECKING
 
@@ -55,6 +54,9 @@ class PullLedger:
         counts (`np.ndarray`): questions answered per arm (also the arm's position in its order).
         sums (`np.ndarray`): rewards summed per arm.
         spent (`int`): pulls made so far.
+        answers (`np.ndarray`): ``int8 (K, Q)``, each answer seen (1 right, 0 wrong, −1 not asked), for algorithms
+            that choose questions from what this run has observed. An algorithm may replace ``orders`` for arms
+            whose unanswered questions it reorders, keeping each arm's answered prefix in place.
     """
 
     def __init__(self, oracle: Oracle, budget: int, orders: np.ndarray):
@@ -66,6 +68,7 @@ class PullLedger:
         self.sums = np.zeros(self.n_arms)
         self.spent = 0
         self.cost = 0.0
+        self.answers = np.full((self.n_arms, self.n_questions), -1, dtype=np.int8)  # 1/0, −1 = not asked
 
     @property
     def remaining(self) -> int:
@@ -100,11 +103,16 @@ class PullLedger:
         offsets = np.arange(total) - np.repeat(np.cumsum(n) - n, n)
         questions = self.orders[who, self.counts[who] + offsets]
         rewards, costs = self.oracle.pull(who, questions)
+        self.answers[who, questions] = np.asarray(rewards) > 0.5
         self.sums += np.bincount(who, weights=rewards, minlength=self.n_arms)
         self.counts[arms] += n
         self.spent += total
         self.cost += float(np.sum(costs))
         return total
+
+    def answers_of(self, arms: np.ndarray) -> np.ndarray:
+        """The recorded answers of ``arms``: ``(len(arms), Q)`` int8, 1/0, −1 where not asked."""
+        return self.answers[arms]
 
     def result(self, best_arm: int, survivors_per_round: tuple[int, ...] = ()) -> BanditResult:
         """The run's `BanditResult`."""
@@ -227,90 +235,3 @@ def _sample_few(ledger: PullLedger, rng: np.random.Generator, prior: Prior | Non
         return int(candidates[0]) if candidates.size else int(rank(np.zeros(n_arms), rng, tiebreak)[0])
     means = ledger.means()
     return int(candidates[rank(means[candidates], rng, None if prior is None else prior.mean[candidates])[0]])
-
-
-# Shared-question halving ------------------------------------------------------------------------------------------
-
-
-def shared_race(ledger: PullLedger, rng: np.random.Generator, survivors: np.ndarray, budget: int, *,
-                final_size: int = 8, z: float = 1.0, max_keep: float = 0.75, min_keep: float = 0.5,
-                first_keep: int | None = None, first_share: float = 0.0, tiebreak: np.ndarray | None = None,
-                sizes: list[int] | None = None) -> np.ndarray:
-    """Tie-aware halving with shared questions, then the whole rest of the budget on the last handful of arms.
-
-    Every round asks all survivors the same fresh questions (``ledger`` built on `shared_orders`), so after a
-    round they have equal counts n and their cumulative means are comparable question for question. Round r gets
-    an equal share of what is left, ``remaining / rounds_left`` with ``rounds_left = ⌈log2(|S| / final_size)⌉ + 1``
-    (Sequential Halving's split, recomputed each round so that a round that keeps more arms leaves thinner but
-    still equal rounds after it). The cut after a round is *confidence-aware* rather than blind:
-
-    * the reference is the mean c of the arm at the halving position ⌈|S|/2⌉;
-    * an arm is kept when its mean is at least c − z·se_i, se_i = sqrt((p_i(1−p_i) + c(1−c)) / n) (the standard
-      error of the difference of two means over n questions; unpaired, hence conservative for arms answering the
-      same questions), so arms tied with or statistically indistinguishable from the cut stay — after two shared
-      0/1 answers half the pool is tied and a blind random cut loses a strong arm with probability ≈ ½;
-    * to guarantee progress at most ``max_keep``·|S| arms stay (best by mean, then ``tiebreak``, then at random),
-      and at least ``min_keep``·|S| when the confidence rule alone would keep fewer;
-
-    Once at most ``final_size`` arms remain, all of what is left goes to them (up to every question of the pool),
-    best first, and the best cumulative mean wins.
-
-    Args:
-        ledger: the ledger (shared orders).
-        rng: tie-breaks.
-        survivors: the arms in the race, all having answered the same questions.
-        budget: pulls the race may spend (at most ``ledger.remaining``).
-        final_size: arms that share the final stage.
-        z: width of the keep margin in standard errors (0 = tie-aware halving).
-        max_keep: largest fraction of the survivors a cut keeps.
-        min_keep: smallest fraction kept (1/2 = halving).
-        first_share: the first round spends at least this fraction of ``budget`` (an adaptive first round: with
-            B = N·K and K in the thousands, the split gives about one question per arm, which ties most of the pool).
-        first_keep: if set, the first cut keeps at most this many arms (the paper's aggressive first round).
-        tiebreak: per-arm secondary key (e.g. prior means), higher first.
-        sizes: if given, receives the number of survivors at the start of each round (final stage included).
-
-    Returns:
-        the survivors, best first (the first is the pick).
-    """
-    stop = ledger.spent + min(int(budget), ledger.remaining)
-    final_size = max(1, int(final_size))
-    q = ledger.n_questions
-    start = int(ledger.counts[survivors].max())
-
-    def order(arms: np.ndarray) -> np.ndarray:
-        return arms[rank(ledger.means()[arms], rng, None if tiebreak is None else tiebreak[arms])]
-
-    while survivors.size > final_size:
-        left = stop - ledger.spent
-        n_now = int(ledger.counts[survivors].max())
-        if left < survivors.size or n_now >= q:
-            break
-        if sizes is not None:
-            sizes.append(int(survivors.size))
-        rounds_left = math.ceil(math.log2(survivors.size / final_size)) + 1
-        per_arm = max(1, left // (rounds_left * survivors.size))
-        if first_share and n_now == start:  # the first round: at least first_share of the budget
-            per_arm = max(per_arm, int(first_share * budget) // survivors.size)
-        survivors = order(survivors)
-        ledger.pull(survivors, n_now + per_arm - ledger.counts[survivors])
-        survivors = order(survivors)
-        means = ledger.means()[survivors]
-        n = np.maximum(ledger.counts[survivors], 1)
-        size = survivors.size
-        c = means[-(-size // 2) - 1]
-        se = np.sqrt((means * (1 - means) + c * (1 - c)) / n)
-        kept = int(np.count_nonzero(means >= c - z * se - 1e-12))
-        kept = min(max(kept, -(-size * min_keep // 1)), -(-size * max_keep // 1), size - 1)
-        if first_keep is not None:
-            kept, first_keep = min(kept, first_keep), None
-        survivors = survivors[: max(int(kept), 1)]
-    # final stage: the rest of the budget on the last arms, best first (water-filling evens it out)
-    survivors = order(survivors)
-    left = stop - ledger.spent
-    if left > 0:
-        if sizes is not None:
-            sizes.append(int(survivors.size))
-        room = q - ledger.counts[survivors]
-        ledger.pull(survivors, np.minimum(room, left))
-    return order(survivors)

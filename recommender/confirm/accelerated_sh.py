@@ -12,50 +12,50 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommender.confirm._sampling import BanditEstimator, PullLedger, shared_race
+from recommender.confirm._guided import guided_race
+from recommender.confirm._sampling import BanditEstimator, PullLedger
 from recommender.confirm.base import Prior
 
 
 class AcceleratedSequentialHalving(BanditEstimator):
-    """Sequential Halving with shared questions, confidence-aware cuts and a final stage on the last few arms.
+    """Sequential Halving with shared questions on a budget-sized doubling schedule, tie-aware cuts and a final stage.
 
-    Rounds split what is left of B equally (Sequential Halving's split, recomputed per round); after each round
-    an arm stays when its mean over the shared questions is within ``z`` standard errors of the mean at the
-    halving position (so ties and near-ties survive), between ``min_keep`` and ``max_keep`` of the survivors;
-    once ``final_size`` arms are left they get all the rest of B, up to every question of the pool
-    (`recommender.confirm._sampling.shared_race`).
+    Every round asks all survivors the same next questions; each round keeps ``keep`` of them and multiplies the
+    questions answered by ``growth``, the first round being the longest the budget can carry through to the end
+    (`recommender.confirm._guided.next_length`: survivors fall like 1/n in the questions answered, Sequential
+    Halving's shape, whatever B is; an equal split per round instead leaves 1-question rounds at N = 5–10 that
+    cut on noise). The leaders' tie group survives a cut whole while it is at most ``protect_cap`` of the
+    survivors; the last ``final_size`` arms get the rest of B, up to every question
+    (`recommender.confirm._guided.guided_race`).
 
-    The prior is ignored: ties are broken at random under the seed. (Breaking them by the catalog prior helps
-    where the prior is right — MMLU — and is fatal where the best arms are ones it under-rates: TruthfulQA's
-    contaminated runs score 100 against a predicted ~45 and lose every tie. `PriorSequentialHalving` is the
-    prior-guided variant.)
+    The prior is ignored: ties are broken at random under the seed (breaking them by the catalog prior helps where
+    the prior is right and loses the arms it under-rates: TruthfulQA's contaminated runs score 100 against a
+    predicted ~45). `PriorSequentialHalving` is the prior-guided variant.
 
     Args:
         seed: seeds the shared question order and tie-breaks.
-        final_size: arms that share the final stage.
-        z: keep margin in standard errors (0 = tie-aware halving).
-        max_keep: largest fraction of survivors a cut keeps (guarantees progress).
-        min_keep: smallest fraction a cut keeps.
-        first_share: the first round spends at least this fraction of B.
+        keep: fraction of the survivors each round keeps.
+        growth: factor by which each round multiplies the questions answered.
+        final_size: arms that share the rest of the budget at the end.
+        protect_cap: the leaders' tie group survives a cut whole while it is at most this fraction of the survivors.
         first_round_keep: if set, the first cut keeps at most this many arms (the paper's aggressive first round;
             off by default, see the module docstring).
     """
 
     shared_questions = True
 
-    def __init__(self, *, seed: int | None = None, final_size: int = 4, z: float = 1.0, max_keep: float = 0.75,
-                 min_keep: float = 0.5, first_share: float = 0.3, first_round_keep: int | None = None):
+    def __init__(self, *, seed: int | None = None, keep: float = 0.5, growth: float = 2.0, final_size: int = 4,
+                 protect_cap: float = 0.75, first_round_keep: int | None = None):
         self.seed = seed
+        self.keep = keep
+        self.growth = growth
         self.final_size = final_size
-        self.z = z
-        self.max_keep = max_keep
-        self.min_keep = min_keep
+        self.protect_cap = protect_cap
         self.first_round_keep = first_round_keep
-        self.first_share = first_share
 
     def _search(self, ledger: PullLedger, rng: np.random.Generator, prior: Prior | None) -> tuple[int, tuple]:
         sizes: list[int] = []
-        survivors = shared_race(ledger, rng, np.arange(ledger.n_arms), ledger.remaining, final_size=self.final_size,
-                                z=self.z, max_keep=self.max_keep, min_keep=self.min_keep,
-                                first_keep=self.first_round_keep, first_share=self.first_share, sizes=sizes)
+        survivors = guided_race(ledger, rng, np.arange(ledger.n_arms), None, keep=self.keep, growth=self.growth,
+                                final_size=self.final_size, protect_cap=self.protect_cap,
+                                first_keep=self.first_round_keep, sizes=sizes)
         return int(survivors[0]), tuple(sizes)
