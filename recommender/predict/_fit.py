@@ -120,6 +120,10 @@ def _summarise(res, params: np.ndarray, free: tuple[int, ...], n_points: int) ->
     return CurveFit(params=params, cov=cov, free=free, residual_std=float(np.sqrt(s2)), cost=float(res.cost))
 
 
+#: residual scale (log-loss units) below which accepted points count as exactly on one line.
+COLLINEAR_TOL = 1e-12
+
+
 def power_phase_start(
     sizes: np.ndarray, losses: np.ndarray, *, min_points: int = 3, delta: float = 5.0, scale_floor: float = 0.0
 ) -> float:
@@ -146,8 +150,9 @@ def power_phase_start(
         resid = y[-k:] - (slope * x[-k:] + intercept)
         scale = max(resid.std(), scale_floor)
         test = abs(y[-k - 1] - (slope * x[-k - 1] + intercept))
-        # a perfectly collinear tail (scale 0) accepts only points on the same line
-        if test > delta * scale if scale > 0 else test > 1e-12:
+        # A collinear tail (residual scale at rounding level, ~1e-16, whose size depends on the BLAS in use) accepts
+        # only points on the same line, to a tolerance well above rounding.
+        if test > delta * scale if scale > COLLINEAR_TOL else test > 1e3 * COLLINEAR_TOL:
             accepted = k
             break
     return float(sizes[nz][n - accepted])

@@ -396,7 +396,13 @@ def ntk_term(model: "torch.nn.Module", probe_batch, steps: int, *, loss_fn=None)
         for example in examples:
             loss = loss_fn(model, example)
             grads = torch.autograd.grad(loss, params, allow_unused=True)
-            trace += float(sum((g.detach().double() ** 2).sum() for g in grads if g is not None))
+            for g in grads:
+                if g is not None:
+                    # A dot product needs no squared copy of the gradient (for a 270M-parameter model that copy
+                    # is 2 GB in float64); float32 accumulates well enough for a trace, bfloat16 does not.
+                    v = g.detach().reshape(-1)
+                    v = v if v.dtype in (torch.float32, torch.float64) else v.float()
+                    trace += float(torch.dot(v, v))
     finally:
         model.train(was_training)
     if not np.isfinite(trace):
