@@ -318,9 +318,14 @@ def _instance_seed(instance: TreeInstance, seed: int) -> int:
     return zlib.crc32(f"{seed}/{instance.benchmark}/{instance.tree}".encode())
 
 
-def _replay(instance: TreeInstance, n: int, algorithms: Mapping[str, type], config: ReplicationConfig
-            ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Run each algorithm `config.reps` times at N = `n`; name → (picks as original arm indices, pulls spent)."""
+def _replay(instance: TreeInstance, n: int, algorithms: Mapping[str, type], config: ReplicationConfig,
+            use_prior: bool | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Run each algorithm `config.reps` times at N = `n`; name → (picks as original arm indices, pulls spent).
+
+    The instance's prior goes to every algorithm when `use_prior` is True, to none when False, and to those named
+    in `PRIOR_ALGORITHMS` when None. The time cap counts this process's CPU time, so other processes sharing the
+    cores do not cut the repetitions.
+    """
     from recommender.confirm.base import Prior
     from recommender.confirm.matrix import ResponseMatrix
 
@@ -345,18 +350,19 @@ def _replay(instance: TreeInstance, n: int, algorithms: Mapping[str, type], conf
         for name in active:
             oracle.reset()
             prior = None
-            if name in PRIOR_ALGORITHMS and instance.prior is not None:
+            wants_prior = name in PRIOR_ALGORITHMS if use_prior is None else use_prior
+            if wants_prior and instance.prior is not None:
                 prior = Prior(instance.prior[0][arm_order], instance.prior[1][arm_order])
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             est = algorithms[name](seed=base + r).fit(oracle, n * k, prior=prior)
-            elapsed[name] += time.perf_counter() - t0
+            elapsed[name] += time.process_time() - t0
             picks[name].append(arm_order[est.best_arm_])
             spent[name].append(est.result_.spent)
     return {a: (np.asarray(picks[a], dtype=np.int64), np.asarray(spent[a], dtype=float)) for a in algorithms}
 
 
 def run_cell(instance: TreeInstance, n: int, algorithms: Mapping[str, type] | Sequence[str],
-             config: ReplicationConfig) -> list[ReplicationRow]:
+             config: ReplicationConfig, use_prior: bool | None = None) -> list[ReplicationRow]:
     """Rows of every algorithm at N = `n` on one tree, under every truth the instance has.
 
     Args:
@@ -365,6 +371,8 @@ def run_cell(instance: TreeInstance, n: int, algorithms: Mapping[str, type] | Se
         algorithms: name → class, or names looked up in ``recommender.confirm.ALGORITHMS`` (what a worker
             process receives, since classes travel by name anyway).
         config: reps, seed, time cap.
+        use_prior: hand the instance's prior to every algorithm (True), to none (False), or to those named in
+            `PRIOR_ALGORITHMS` (None).
 
     Returns:
         One `ReplicationRow` per (algorithm, truth).
@@ -373,7 +381,7 @@ def run_cell(instance: TreeInstance, n: int, algorithms: Mapping[str, type] | Se
         from recommender.confirm import ALGORITHMS
 
         algorithms = {a: ALGORITHMS[a] for a in algorithms}
-    results = _replay(instance, n, algorithms, config)
+    results = _replay(instance, n, algorithms, config, use_prior)
     rows = []
     for truth_name, truth in instance.truths.items():
         gem = None if instance.popularity is None else hidden_gems(truth, instance.popularity)[0]
@@ -620,6 +628,7 @@ def run_replication(
     mode: str = "auto",
     config: ReplicationConfig | None = None,
     algorithms: Mapping[str, type] | None = None,
+    prior_algorithms: Sequence[str] = PRIOR_ALGORITHMS,
     progress: bool = True,
 ) -> Replication:
     """Run every algorithm and baseline on every tree of every pool; see the module docstring.
@@ -631,6 +640,7 @@ def run_replication(
         config: budgets, reps, workers, time caps.
         algorithms: name → class; default ``recommender.confirm.ALGORITHMS``. With ``workers > 1`` they are
             looked up by name in the workers, so custom classes need ``workers=1``.
+        prior_algorithms: the names that receive the catalog prior.
         progress: a tqdm bar on stderr.
 
     Returns:
@@ -645,8 +655,8 @@ def run_replication(
     result = Replication(config=config)
     instances, result.trees = prepare(pools, catalog, mode=mode, config=config, notes=result.notes)
     pool_of = {id(inst): next(p for p in pools if p.matrix.benchmark == inst.benchmark) for inst in instances}
-    plain = [a for a in algorithms if a not in PRIOR_ALGORITHMS]
-    with_prior = [a for a in algorithms if a in PRIOR_ALGORITHMS]
+    plain = [a for a in algorithms if a not in prior_algorithms]
+    with_prior = [a for a in algorithms if a in prior_algorithms]
     requests = [(i, inst.model_ids, pool_of[id(inst)].targets) for i, inst in enumerate(instances)
                 if pool_of[id(inst)].targets and catalog is not None]
     exclude = {m for inst in instances for m in inst.model_ids}
@@ -676,7 +686,8 @@ def run_replication(
             if not names:
                 continue
             for i, n in order:
-                result.rows.extend(run_cell(instances[i], n, {a: algorithms[a] for a in names}, config))
+                result.rows.extend(run_cell(instances[i], n, {a: algorithms[a] for a in names}, config,
+                                            names is with_prior))
                 bar.update()
     else:
         _run_parallel(instances, order, plain, with_prior, requests, exclude, catalog, config, result,
@@ -703,10 +714,10 @@ def _run_parallel(instances, order, plain, with_prior, requests, exclude, catalo
                 prior_future = pool.submit(predict_priors, catalog_path, requests, exclude)
                 pending.add(prior_future)
         if plain:
-            pending |= {pool.submit(run_cell, instances[i], n, plain, config) for i, n in order}
+            pending |= {pool.submit(run_cell, instances[i], n, plain, config, False) for i, n in order}
         prior_cells_sent = prior_future is None and not with_prior
         if with_prior and prior_future is None:
-            pending |= {pool.submit(run_cell, instances[i], n, with_prior, config) for i, n in order}
+            pending |= {pool.submit(run_cell, instances[i], n, with_prior, config, True) for i, n in order}
             prior_cells_sent = True
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -717,7 +728,7 @@ def _run_parallel(instances, order, plain, with_prior, requests, exclude, catalo
                 result.rows.extend(future.result())
                 bar.update()
             if not prior_cells_sent and prior_future is not None and prior_future.done():
-                pending |= {pool.submit(run_cell, instances[i], n, with_prior, config) for i, n in order}
+                pending |= {pool.submit(run_cell, instances[i], n, with_prior, config, True) for i, n in order}
                 prior_cells_sent = True
 
 
