@@ -130,6 +130,7 @@ class GemIndex:
         self.catalog = catalog
         self._frame: pd.DataFrame | None = None
         self._gem_ids: dict[tuple[str, int], frozenset[str]] = {}
+        self._scored_by: dict[str, pd.DataFrame] = {}
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -211,9 +212,10 @@ class GemIndex:
             Rows with `COLUMNS` plus ``best_popular`` (the score a gem beat) and ``margin`` (points above it).
         """
         parts = []
-        for name in self.trees(benchmark, min_models=min_models, min_params_b=min_params_b,
-                               max_params_b=max_params_b):
-            tree = self.tree(name, benchmark=benchmark)
+        listed = self.trees(benchmark, min_models=min_models, min_params_b=min_params_b, max_params_b=max_params_b)
+        scored = self._scored(benchmark)
+        for name, members in scored[scored["tree"].isin(list(listed))].groupby("tree", sort=False):
+            tree = self._flag(str(name), benchmark, members)
             found = tree.gems.copy()
             found["best_popular"] = tree.best_popular
             parts.append(found)
@@ -242,10 +244,16 @@ class GemIndex:
     # Internals -------------------------------------------------------------------------------------------------
 
     def _scored(self, benchmark: str) -> pd.DataFrame:
+        """The eligible placed models with a score on `benchmark` (cached: the Gems tab asks again and again)."""
         if benchmark not in BENCHMARKS:
             from index.errors import UnknownBenchmarkError
 
             raise UnknownBenchmarkError(benchmark)
+        if benchmark not in self._scored_by:
+            self._scored_by[benchmark] = self._score_frame(benchmark)
+        return self._scored_by[benchmark]
+
+    def _score_frame(self, benchmark: str) -> pd.DataFrame:
         frame = self.frame
         source = self.catalog.frame
         rows = frame["row"].to_numpy()

@@ -33,3 +33,11 @@ def shortlister(embedder):
     from recommender.shortlist import Shortlister
 
     return Shortlister.load(embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def app_service(shortlister):
+    """The web app's back end over the shared shortlister, warmed (tests/test_app.py, tests/test_browser.py)."""
+    from ui.app import AppService
+
+    return AppService(shortlister=shortlister).warm()
