@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -101,8 +102,9 @@ def full_markdown(replication: Replication) -> str:
     parts = [
         "# Sequential Halving replication (Hidden Gems, Table 2 layout)\n",
         f"Budgets N = {', '.join(map(str, cfg.budgets))} queries per model (B = N·K); {cfg.reps} repetitions per "
-        f"cell (fewer where the `reps` column says so: a per-cell time cap of {cfg.algo_time_s:g} s per algorithm); "
-        f"{cfg.workers} worker processes; runtime {replication.runtime_s:.0f} s.\n",
+        f"cell (fewer where the `reps` column says so: a per-cell cap of {cfg.algo_time_s:g} CPU-seconds per "
+        f"algorithm); {cfg.workers} worker processes; runtime {replication.runtime_s:.0f} s wall-clock "
+        f"(1-minute load average {_load():.1f} when the report was written: the cores are shared).\n",
         "Data: metabench response matrices (CC BY-NC-SA 4.0, non-commercial; see index/data/responses/NOTICE). "
         "This report derives from them and carries the same licence.\n",
         "Prior: the catalog prior (`recommender.predict.CatalogPrior`, target benchmark excluded from its features, "
@@ -122,6 +124,13 @@ def full_markdown(replication: Replication) -> str:
         parts += ["## Notes\n", "\n".join(f"- {n}" for n in replication.notes), ""]
     parts += ["## Tables\n", tables_markdown(replication.rows)]
     return "\n".join(parts)
+
+
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # pragma: no cover - not every platform has it
+        return float("nan")
 
 
 def _prior_algorithms() -> tuple[str, ...]:
