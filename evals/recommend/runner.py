@@ -26,7 +26,7 @@ import numpy as np
 
 from index.catalog import Catalog
 from index.embed import Embedder
-from index.errors import UsageError
+from index.errors import QueryError, UsageError
 from index.store import VectorStore
 from index.vocabulary import BENCHMARKS, TASK_BENCHMARKS
 from evals.recommend import metrics
@@ -35,7 +35,7 @@ from evals.recommend.queries import QueryCase
 from evals.recommend.systems import SYSTEMS, Answer, EvalConfig, Request, confirm, request_seed
 from recommender.confirm.matrix import ResponseMatrix
 from search.filters import filter_mask
-from search.query import Constraints, parse_query
+from search.query import Constraints, ParsedQuery, parse_query
 from search.retrieval import Retriever
 
 __all__ = ["EvalContext", "EvalResult", "QueryOutcome", "SUBSETS", "constraints_match", "evaluate",
@@ -113,6 +113,7 @@ class EvalContext:
         self._held: dict[str, HeldOut] = {}
         self._retrievers: dict[str, Retriever] = {}
         self._priors: dict[tuple[str, str], object] = {}
+        self._recommenders: dict[tuple[str, int, int], object] = {}
         self.prior_seconds = 0.0
 
     @classmethod
@@ -167,17 +168,44 @@ class EvalContext:
             self._priors[key] = prior if benchmark in prior.models_ else None
         return self._priors[key]
 
+    def recommender(self, target: str, config: EvalConfig):
+        """The product's `Recommender` on the view without `target`: its shortlister, prior and oracles hide it."""
+        key = (target, config.confirm_k, config.seed)
+        if key not in self._recommenders:
+            from recommender import Recommender
+            from recommender.predict.prior import CatalogPrior
+            from recommender.shortlist import Shortlister
+
+            matrix = self.oracles.get(target)
+            rec = Recommender(Shortlister(self.retriever(target)), CatalogPrior(exclude=(target,), **self.prior_params),
+                              oracles={target: matrix} if matrix is not None else {}, prior_cache=False,
+                              confirm_pool=config.confirm_k, seed=config.seed)
+            # Share this context's per-(target, benchmark) fits instead of fitting the same priors a second time
+            # (the pipeline has no per-benchmark prior hook; its predictor fits lazily with the same settings).
+            rec.predictor.prior_for = lambda b, t=target: self.prior(t, b)
+            self._recommenders[key] = rec
+        return self._recommenders[key]
+
     def request(self, case: QueryCase, config: EvalConfig) -> tuple[Request, np.ndarray]:
-        """The `Request` a system sees for `case`, and the truth the harness keeps (NaN outside the eligible set)."""
+        """The `Request` a system sees for `case`, and the truth the harness keeps (NaN outside the eligible set).
+
+        A request the parser refuses (contradictory, unknown licence) gets no candidates: every system answers
+        nothing and scores as such.
+        """
         held = self.held_out(case.benchmark)
-        parsed = parse_query(case.query)
-        seen = filter_mask(held.view.frame, parsed.constraints, include_flagged=parsed.include_flagged,
-                           include_unavailable=parsed.include_unavailable)
+        try:
+            parsed = parse_query(case.query)
+            seen = filter_mask(held.view.frame, parsed.constraints, include_flagged=parsed.include_flagged,
+                               include_unavailable=parsed.include_unavailable)
+        except QueryError:
+            parsed = ParsedQuery(text=case.query, task=None, constraints=Constraints(), retrieval_text=case.query)
+            seen = np.zeros(len(held.view), dtype=bool)
         candidates = np.flatnonzero(seen & held.universe)
         request = Request(
             text=case.query, parsed=parsed, candidates=candidates, view=held.view,
             retriever=self.retriever(case.benchmark), prior=lambda b, t=case.benchmark: self.prior(t, b),
             matrix=self.oracles.get(case.benchmark), seed=request_seed(case.query, config.seed),
+            recommender=lambda t=case.benchmark: self.recommender(t, config),
         )
         eligible = filter_mask(self.catalog.frame, case.filters) & held.universe
         return request, np.where(eligible, held.truth, np.nan)
@@ -255,15 +283,21 @@ def _score(answer: Answer, truth: np.ndarray, popularity: np.ndarray, ids: np.nd
     }
 
 
+#: seeds averaged per budget in the regret-vs-budget sweep (one confirm run is cheap; one seed is noisy).
+SWEEP_SEEDS = 5
+
+
 def _sweep(request: Request, config: EvalConfig, budgets: Sequence[int], truth: np.ndarray) -> dict[str, float]:
-    """gemfinder's top-1 regret at each budget per model, and with exhaustive confirmation."""
+    """gemfinder's top-1 regret at each budget per model (mean over `SWEEP_SEEDS` seeds), and exhaustive."""
     from evals.recommend.systems import gemfinder_no_confirm
 
     order = gemfinder_no_confirm(request, config).ranking
     out = {}
     for n in budgets:
-        answer = confirm(request, order, replace(config, budget_per_model=n), exhaustive=False)
-        out[str(n)] = metrics.top1_regret(answer.ranking, truth)
+        regrets = [metrics.top1_regret(confirm(replace(request, seed=request.seed + s), order,
+                                               replace(config, budget_per_model=n), exhaustive=False).ranking, truth)
+                   for s in range(SWEEP_SEEDS if n else 1)]
+        out[str(n)] = float(np.mean(regrets))
     out["exhaustive"] = metrics.top1_regret(confirm(request, order, config, exhaustive=True).ranking, truth)
     return out
 

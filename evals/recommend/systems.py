@@ -22,6 +22,11 @@ Systems:
 - ``keyword_popularity`` — models whose name or card mention the task's words (the request's words when no task is
   parsed), by popularity, then the rest by popularity: a Hub search sorted by likes.
 - ``random`` — a uniform random order, seeded per request.
+- ``pipeline`` / ``pipeline_no_confirm`` — the product itself: `recommender.Recommender.recommend` (retrieval pool,
+  known-or-predicted task scores, recorded confirmation of its top candidates) built on the same view, prior and
+  matrix, with the candidates passed as its ``mask`` and B = `budget_per_model` × `confirm_k`. The ``gemfinder*``
+  rows use the same parts (parser, catalog prior, recorded matrices, best-arm search) but rank every candidate, vote
+  in percentiles with a general-capability vote, and order all confirmed candidates by measurement.
 """
 
 from __future__ import annotations
@@ -87,6 +92,8 @@ class Request:
             `None` where it cannot be fitted (the hidden target, too few scores).
         matrix (`ResponseMatrix`, *optional*): the target's recorded answers, when a matrix exists.
         seed (`int`): this request's seed.
+        recommender (`Callable[[], Recommender]`, *optional*): the product's `recommender.Recommender` built on the
+            view (its shortlister, prior and oracles all hide the target), made on first call.
     """
 
     text: str
@@ -97,6 +104,7 @@ class Request:
     prior: Callable
     matrix: ResponseMatrix | None
     seed: int
+    recommender: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -262,6 +270,32 @@ def keyword_popularity(request: Request, config: EvalConfig) -> Answer:
     return Answer(request.candidates[np.lexsort((request.candidates, -pop, ~matched))])
 
 
+def _pipeline(request: Request, config: EvalConfig, *, confirmed: bool) -> Answer:
+    """The product's `Recommender.recommend` on the request, restricted to the candidates by its ``mask``."""
+    from index.errors import NoCandidatesError
+
+    if request.recommender is None or request.candidates.size == 0:
+        return Answer(np.empty(0, dtype=np.int64))
+    mask = np.zeros(len(request.view), dtype=bool)
+    mask[request.candidates] = True
+    on = confirmed and config.budget_per_model > 0
+    try:
+        out = request.recommender().recommend(
+            request.text, k=config.k, budget=config.budget_per_model * config.confirm_k if on else None,
+            confirm="recorded" if on else "none", mask=mask)
+    except NoCandidatesError:
+        return Answer(np.empty(0, dtype=np.int64))
+    return Answer(np.array([request.view.row(p.id) for p in out.picks], dtype=np.int64), int(out.spent_queries))
+
+
+def pipeline(request: Request, config: EvalConfig) -> Answer:
+    return _pipeline(request, config, confirmed=True)
+
+
+def pipeline_no_confirm(request: Request, config: EvalConfig) -> Answer:
+    return _pipeline(request, config, confirmed=False)
+
+
 def random(request: Request, config: EvalConfig) -> Answer:
     rng = np.random.default_rng(request.seed)
     return Answer(rng.permutation(request.candidates))
@@ -277,4 +311,6 @@ SYSTEMS: dict[str, Callable[[Request, EvalConfig], Answer]] = {
     "popularity": popularity,
     "keyword_popularity": keyword_popularity,
     "random": random,
+    "pipeline": pipeline,
+    "pipeline_no_confirm": pipeline_no_confirm,
 }
