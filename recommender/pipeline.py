@@ -126,6 +126,19 @@ class Recommender:
         """
         return cls(Shortlister.load(data_dir, embedder=embedder), **kwargs)
 
+    def warm_up(self, tasks: Sequence[str] = ("math",)) -> Recommender:
+        """Load what the first answer would otherwise wait for: the embedding model, the tasks' priors and their
+        recorded matrices (a chat app calls this at start-up). Returns `self`."""
+        from recommender.confirm.recorded import RECORDED_BENCHMARKS
+
+        self.shortlister.retriever.embedder.encode_query("warm up")
+        for task in tasks:
+            for b in TASK_BENCHMARKS[task]:
+                self.predictor.prior_for(b)
+            _confirm.recorded_matrix([b for b in TASK_BENCHMARKS[task] if b in RECORDED_BENCHMARKS],
+                                     self.oracles, self._matrices)
+        return self
+
     # Public API --------------------------------------------------------------------------------------------------
 
     def recommend(

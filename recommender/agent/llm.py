@@ -35,6 +35,10 @@ SYSTEM_PROMPT = (
 )
 
 
+#: generated tokens a plan may take (a few tool calls are well under this).
+PLAN_MAX_TOKENS = 160
+
+
 def load_chat_model(spec: str):
     """A chat model from a spec string (see the module docstring).
 
@@ -53,7 +57,7 @@ def load_chat_model(spec: str):
     import os
 
     return ChatOpenAI(model=model, base_url=base_url, api_key=os.environ.get("OPENAI_API_KEY") or "not-needed",
-                      temperature=0, timeout=120, max_retries=0)
+                      temperature=0, max_tokens=PLAN_MAX_TOKENS, timeout=180, max_retries=0)
 
 
 def resolve_chat_model(chat_model):
@@ -75,8 +79,13 @@ def _state_line(last: LastAnswer | None) -> str:
     return f"Previous request: {last.parsed.text!r} (task: {last.task or 'none'})."
 
 
-def plan_with_model(model, message: str, last: LastAnswer | None, tools: Toolbox) -> list[ToolCall]:
+def plan_with_model(model, message: str, last: LastAnswer | None, tools: Toolbox, *,
+                    tool_choice: str | None = None) -> list[ToolCall]:
     """The model's tool calls for `message`, each validated (invalid ones marked, never run).
+
+    Args:
+        tool_choice: passed to ``bind_tools`` (``"any"`` forces a call where the provider supports it: vLLM then
+            constrains the output to the tools' JSON schemas); `None` lets the model choose.
 
     Returns:
         The calls in the model's order; empty when it made none (or the server failed: the reason is one
@@ -84,7 +93,8 @@ def plan_with_model(model, message: str, last: LastAnswer | None, tools: Toolbox
     """
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    bound = model.bind_tools(tools.langchain_tools())
+    lc_tools = tools.langchain_tools()
+    bound = model.bind_tools(lc_tools) if tool_choice is None else model.bind_tools(lc_tools, tool_choice=tool_choice)
     messages = [SystemMessage(SYSTEM_PROMPT), HumanMessage(f"{_state_line(last)}\nUser: {message}")]
     try:
         reply = bound.invoke(messages)
