@@ -213,7 +213,7 @@ class ReplicationConfig:
     min_tree: int = 100
     workers: int = 2
     seed: int = 0
-    algo_time_s: float = 3.0
+    algo_time_s: float = 2.0
     min_reps: int = 10
 
     def __post_init__(self) -> None:
@@ -314,6 +314,18 @@ def _replay_oracle(matrix: ResponseMatrix):
     return RecordedOracle(matrix)
 
 
+def _permuted(matrix: ResponseMatrix, ids: np.ndarray, questions: np.ndarray, arm_order: np.ndarray,
+              question_order: np.ndarray) -> ResponseMatrix:
+    """`matrix` with rows and columns permuted, without re-running its checks (a permutation of a valid matrix is
+    valid; the 0/1 check over K·Q values is most of a repetition's set-up time)."""
+    out = object.__new__(type(matrix))
+    for name, value in (("benchmark", matrix.benchmark), ("model_ids", tuple(ids[arm_order])),
+                        ("question_ids", tuple(questions[question_order])),
+                        ("values", matrix.values[np.ix_(arm_order, question_order)]), ("costs", matrix.costs)):
+        object.__setattr__(out, name, value)
+    return out
+
+
 def _instance_seed(instance: TreeInstance, seed: int) -> int:
     return zlib.crc32(f"{seed}/{instance.benchmark}/{instance.tree}".encode())
 
@@ -336,6 +348,7 @@ def _replay(instance: TreeInstance, n: int, algorithms: Mapping[str, type], conf
     spent = {name: [] for name in algorithms}
     elapsed = dict.fromkeys(algorithms, 0.0)
     base = _instance_seed(instance, config.seed)
+    checked = ResponseMatrix(instance.benchmark, tuple(ids), tuple(questions), instance.values)  # validated once
     for r in range(config.reps):
         active = [a for a in algorithms if r < config.min_reps or elapsed[a] < config.algo_time_s]
         if not active:
@@ -344,9 +357,7 @@ def _replay(instance: TreeInstance, n: int, algorithms: Mapping[str, type], conf
         # numbers: differences between algorithms are not drowned by differences between draws).
         rng = np.random.default_rng([base, r])
         arm_order, question_order = rng.permutation(k), rng.permutation(q)
-        matrix = ResponseMatrix(instance.benchmark, tuple(ids[arm_order]), tuple(questions[question_order]),
-                                instance.values[np.ix_(arm_order, question_order)])
-        oracle = _replay_oracle(matrix)
+        oracle = _replay_oracle(_permuted(checked, ids, questions, arm_order, question_order))
         for name in active:
             oracle.reset()
             prior = None

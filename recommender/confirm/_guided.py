@@ -148,18 +148,21 @@ def guided_race(ledger: PullLedger, rng: np.random.Generator, survivors: np.ndar
     def scores(arms: np.ndarray) -> np.ndarray:
         return ledger.means()[arms] if guide is None else guide.score(arms)
 
-    def order(arms: np.ndarray) -> np.ndarray:
+    def order(arms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # (arms best first, their scores)
+        score = scores(arms)
         keys = [rng.random(arms.size)]
         if tiebreak is not None:
             keys.append(-tiebreak[arms])
-        keys += [-ledger.counts[arms], -scores(arms)]
-        return arms[np.lexsort(keys)]
+        keys += [-ledger.counts[arms], -score]
+        best_first = np.lexsort(keys)
+        return arms[best_first], score[best_first]
 
     def answered(arms: np.ndarray) -> int:  # questions answered by the survivors still racing
         counts = ledger.counts[arms]
         racing = counts[counts < q]
         return int(racing.max()) if racing.size else q
 
+    first = True
     while survivors.size > final_size:
         n_now, left = answered(survivors), ledger.remaining
         if left < 1 or n_now >= q:
@@ -167,21 +170,21 @@ def guided_race(ledger: PullLedger, rng: np.random.Generator, survivors: np.ndar
         if sizes is not None:
             sizes.append(int(survivors.size))
         n_next = next_length(survivors.size, n_now, left, q, keep, growth, final_size)
-        survivors = order(survivors)
+        if first:  # later rounds start from the last cut's order, best first already
+            (survivors, _), first = order(survivors), False
         ledger.pull(survivors, n_next - ledger.counts[survivors])
-        survivors = order(survivors)
+        survivors, score = order(survivors)
         kept = max(final_size, math.ceil(survivors.size * keep))
         if protect_cap > keep:
-            s = scores(survivors)
-            leaders = int(np.count_nonzero(s >= s.max() - 1e-12))
+            leaders = int(np.count_nonzero(score >= score[0] - 1e-12))
             kept = max(kept, min(leaders, math.ceil(survivors.size * protect_cap)))
         if first_keep is not None:
             kept, first_keep = min(kept, max(1, int(first_keep))), None
         survivors = survivors[:kept]
-    survivors = order(survivors)
+    survivors, _ = order(survivors)
     left = ledger.remaining
     if left > 0:
         if sizes is not None:
             sizes.append(int(survivors.size))
         ledger.pull(survivors, np.minimum(q - ledger.counts[survivors], left))
-    return order(survivors)
+    return order(survivors)[0]
