@@ -116,3 +116,21 @@ def test_ui_command_refuses_a_taken_port():
         out = subprocess.run([sys.executable, "-m", "ui.cli.main", "ui", "--port", str(port)],
                              capture_output=True, text=True, timeout=60)
     assert out.returncode == 1 and "pick another --port" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_model_page_lists_live_evaluations_from_the_cache(tmp_path):
+    import json
+
+    from ui.app import _evaluations
+
+    rows = [{"model": "smollm2-135m-instruct", "revision": "abc", "dataset": "arith{steps=2}", "strategy": "greedy",
+             "n": 1, "seed": 0, "question": f"q{i}", "answer": "4", "correct": i < 3, "tokens": 10, "seconds": 0.1,
+             "generations": 1} for i in range(4)]
+    lines = [json.dumps(r) for r in rows] + ['{"model": "smollm2-135m-instruct", "cut']  # a write cut by a kill
+    (tmp_path / "smollm2-abc.jsonl").write_text("\n".join(lines) + "\n")
+    (tmp_path / "other.jsonl").write_text('{"model": "someone/else", "revision": "x"}\n')
+    runs = _evaluations.cached_evaluations("HuggingFaceTB/SmolLM2-135M-Instruct", tmp_path)
+    assert [(r["dataset"], r["strategy"], r["n"], r["accuracy"]) for r in runs] == [
+        ("arith{steps=2}", "greedy@1", 4, 75.0)]
+    assert _evaluations.cached_evaluations("someone/else-entirely", tmp_path) == []
+    assert _evaluations.cached_evaluations("x/y", tmp_path / "missing") == []

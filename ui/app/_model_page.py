@@ -6,7 +6,6 @@ strangers, and rendering it would let a card load images from anywhere (an outbo
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -144,10 +143,10 @@ def _evaluations(service: AppService, r: ModelRecord) -> str:
     runs = service.evaluations(r.id)
     if not runs:
         return "### Evaluations run here\n\nNone yet: this model has not been evaluated live on this machine."
-    lines = ["### Evaluations run here", "", "| dataset | strategy | questions | accuracy | when |", "|---|---|---:|---:|---|"]
+    lines = ["### Evaluations run here (live result cache)", "",
+             "| dataset | strategy @ N | questions | accuracy | tokens | last written (UTC) |",
+             "|---|---|---:|---:|---:|---|"]
     for run in runs:
-        acc = run.get("accuracy")
-        acc_text = "—" if acc is None or (isinstance(acc, float) and math.isnan(acc)) else f"{acc:.1f}"
-        lines.append(f"| {run.get('dataset', '—')} | {run.get('strategy', '—')} | {run.get('n', '—')} | "
-                     f"{acc_text} | {run.get('when', '—')} |")
+        lines.append(f"| {run['dataset']} | {run['strategy']} | {run['n']:,} | {run['accuracy']:.1f} | "
+                     f"{run['tokens']:,} | {run['when']} |")
     return "\n".join(lines)
