@@ -6,6 +6,7 @@ reaches the model as the same ids whichever back end runs it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,48 @@ from recommender.confirm.engine import Completion, Generation
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
+
+
+class TokenizedEngine:
+    """The `Engine` protocol's shared half: chat formatting, argument checks, tokenisation, cost assembly.
+
+    A subclass sets ``tokenizer``, ``model_id``, ``revision`` and ``has_chat_template`` and implements
+    `_complete`: the completions of already-tokenised prompts (one sample when decoding is greedy).
+    """
+
+    tokenizer: PreTrainedTokenizerBase
+    model_id: str
+    revision: str
+    has_chat_template: bool
+
+    def format_chat(self, user: str, *, system: str | None = None) -> str:
+        return format_chat(self.tokenizer, user, system)
+
+    def generate(
+        self,
+        prompts: Sequence[str],
+        *,
+        n: int = 1,
+        stop: Sequence[str] | None = None,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        max_tokens: int = 256,
+        seed: int | None = None,
+    ) -> list[Generation]:
+        check_generate_args(prompts, n, temperature, top_p, max_tokens)
+        if not prompts:
+            return []
+        start = time.perf_counter()
+        encoded = [encode_prompt(self.tokenizer, p) for p in prompts]
+        samples = n if temperature > 0 else 1
+        completions = self._complete(encoded, samples=samples, stop=tuple(stop or ()), temperature=temperature,
+                                     top_p=top_p, max_tokens=max_tokens, seed=seed)
+        return assemble(completions, [len(e) for e in encoded], time.perf_counter() - start, n)
+
+    def _complete(self, encoded: list[list[int]], *, samples: int, stop: tuple[str, ...], temperature: float,
+                  top_p: float, max_tokens: int, seed: int | None) -> list[list[Completion]]:
+        """`samples` completions per tokenised prompt, in prompt order."""
+        raise NotImplementedError
 
 
 def check_generate_args(prompts: Sequence[str], n: int, temperature: float, top_p: float, max_tokens: int) -> None:

