@@ -262,3 +262,28 @@ def test_cli_eval_errors(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["eval", "--queries", str(TINY), "--budget-per-model", "-3", "--json"])
     assert exit_.value.code == 2 and json.loads(capsys.readouterr().out)["error"]["type"] == "usage"
+
+
+def test_load_oracles_from_a_folder(tmp_path):
+    from evals.recommend import load_oracles
+    from index.errors import UsageError
+
+    (tmp_path / "truthfulqa_responses_mine.csv").write_text("model,q1,q2\norg/a,1,0\norg/b,0,0\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not a matrix", encoding="utf-8")
+    oracles = load_oracles(tmp_path, shipped=False)
+    assert list(oracles) == ["truthfulqa"] and oracles["truthfulqa"].values.tolist() == [[1, 0], [0, 0]]
+    (tmp_path / "wikitext_responses.csv").write_text("model,q1\norg/a,1\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="names benchmark 'wikitext'"):
+        load_oracles(tmp_path, shipped=False)
+
+
+def test_constraints_match():
+    from evals.recommend import constraints_match
+    from search.query import Constraints
+
+    truth = Constraints(params_min_b=5.95, params_max_b=8.05, license=("mit", "apache-2.0"))
+    assert constraints_match(Constraints(params_min_b=5.9, params_max_b=8.1, license=("apache-2.0", "mit")), truth)
+    assert not constraints_match(Constraints(params_min_b=5.0, params_max_b=8.1, license=("mit", "apache-2.0")), truth)
+    assert not constraints_match(Constraints(params_min_b=5.95, params_max_b=8.05), truth)
+    assert not constraints_match(Constraints(params_min_b=5.95, params_max_b=8.05, license=("mit", "apache-2.0"),
+                                             instruct=True), truth)
