@@ -108,13 +108,14 @@ def test_bad_input_in_the_browser_gets_a_sentence_and_the_app_stays_up(page):
     page.wait_for_function(f"document.querySelectorAll(\"{DATA_ROWS}\").length >= 5", timeout=90_000)
 
 
+@pytest.fixture(scope="module")
+def client(app_url):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)
+
+
 class TestOverGradioClient:
-    @pytest.fixture(scope="class")
-    def client(self, app_url):
-        from gradio_client import Client
-
-        return Client(app_url, verbose=False)
-
     @staticmethod
     def _reply(result) -> str:
         history = result[0]
