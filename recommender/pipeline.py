@@ -173,11 +173,16 @@ class Recommender:
             QueryError: the request cannot be parsed (empty, too long, not UTF-8, contradictory, unknown licence).
             InvalidBudgetError: the budget is zero or negative.
             NoCandidatesError: no catalog model passes the filters.
+            QuestionFileError: `questions` is missing or not a JSONL of ``{"question", "answer"}``.
             ValueError: `k` or `confirm` out of range.
         """
         mode = _confirm_mode(confirm)
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 1000:
             raise ValueError(f"k={k!r} must be a whole number of picks from 1 to 1000.")
+        if questions is not None:  # a bad file is refused before any work
+            from recommender.confirm.datasets import load_jsonl_dataset
+
+            load_jsonl_dataset(questions)
         run = _Run(self, on_event)
         parsed, discovery, extra_mask, price = run.parse(query, budget, mask)
         shortlist = run.retrieve(parsed, extra_mask)

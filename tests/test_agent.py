@@ -76,6 +76,15 @@ class TestChat:
         assert turn.tools_run == ("confirm_top",) and turn.error is None
         assert all(r["skipped"] for r in turn.results[0]["results"]) and "skipped" in turn.reply
 
+    def test_own_questions_file_is_checked_first(self, chat, tmp_path):
+        chat.send("best 7B model for grade-school math")
+        turn = chat.send(f"evaluate the top 2 on {tmp_path}/missing.jsonl")
+        assert turn.error is not None and turn.error["type"] == "invalid_question_file"
+        good = tmp_path / "mine.jsonl"
+        good.write_text('{"question": "What is 2 + 3?", "answer": 5}\n{"question": "What is 4 * 4?", "answer": 16}\n')
+        turn = chat.send(f"evaluate the top 2 on {good}")
+        assert turn.error is None and all(r["skipped"] for r in turn.results[0]["results"])
+
     def test_why_not_explains(self, chat):
         chat.send("best 7B model for grade-school math with an apache-2.0 license")
         turn = chat.send("why not mistralai/Mistral-7B-v0.1?")

@@ -95,6 +95,12 @@ class TestBadInput:
         with pytest.raises(NoCandidatesError):
             list(rec.stream("math model under 1B with at least 0.9B parameters, license gpl-2.0, family falcon"))
 
+    def test_missing_questions_file(self, rec, tmp_path):
+        from index.errors import QuestionFileError
+
+        with pytest.raises(QuestionFileError, match="no such file"):
+            rec.recommend(MATH, questions=tmp_path / "nope.jsonl")
+
     def test_bad_confirm_mode(self, rec):
         with pytest.raises(ValueError, match="confirm mode"):
             rec.recommend(MATH, confirm="sometimes")

@@ -34,6 +34,7 @@ _TOP_N = re.compile(r"\btop\s*(\d{1,2})\b|\bfirst\s+(\d{1,2})\b|\b(\d{1,2})\s+(?
 _QUESTIONS = re.compile(r"\b(\d[\d,]*)\s*(?:questions?|items?|problems?|samples?|examples?)\b", re.IGNORECASE)
 _DATASET = re.compile(r"\b(gsm8k|math500|math-500|medqa|medmcqa|pubmedqa|mmlu_medical|mmlu-medical|arith|arc|mmlu|"
                       r"truthfulqa)\b", re.IGNORECASE)
+_JSONL = re.compile(r"(?<![\w/.-])((?:/|~/)?(?:[\w.~-]+/)*[\w.~-]+\.jsonl(?:\.gz)?)(?![\w/])")
 _WHY_NOT = re.compile(r"\bwhy\s+not\b|\bwhy\s+(?:is|isn't|wasn't)\b|\bwhat\s+about\b", re.IGNORECASE)
 _EXPLAIN = re.compile(r"\b(?:explain|tell\s+me\s+(?:more\s+)?about|details?\s+(?:on|of|for)|describe|more\s+on|"
                       r"show\s+me)\b", re.IGNORECASE)
@@ -121,7 +122,7 @@ def plan_message(message: str, last: LastAnswer | None = None) -> Plan:
     if _GEMS.search(text):
         return _plan_gems(text, last)
     if _EVALUATE.search(text) and (
-            _TOP_N.search(text) or _QUESTIONS.search(text) or re.search(r"\b(?:them|these|those|picks?)\b", text)):
+            _JSONL.search(text) or _TOP_N.search(text) or _QUESTIONS.search(text) or re.search(r"\b(?:them|these|those|picks?)\b", text)):
         return _plan_evaluate(text, last)
     parsed = parse_query(text)
     if parsed.mentioned_models:
@@ -176,6 +177,9 @@ def _plan_evaluate(text: str, last: LastAnswer | None) -> Plan:
     args: dict[str, Any] = {"n": n, "questions": questions}
     if dataset:
         args["dataset"] = dataset.group(1).lower().replace("-", "_").replace("math_500", "math500")
+    own = _JSONL.search(text)
+    if own:
+        args["questions_file"] = own.group(1)
     return Plan((ToolCall("confirm_top", args),))
 
 

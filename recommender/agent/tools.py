@@ -99,7 +99,7 @@ class Toolbox:
     # confirm_top -----------------------------------------------------------------------------------------------
 
     def confirm_top(self, n: int = 3, dataset: str | None = None, questions: int = 100,
-                    *, on_event=None) -> dict[str, Any]:
+                    questions_file: str | None = None, *, on_event=None) -> dict[str, Any]:
         """Evaluate the top `n` picks of the last answer on `questions` questions each.
 
         Args:
@@ -107,6 +107,7 @@ class Toolbox:
             dataset: a recorded benchmark (arc, gsm8k, mmlu, truthfulqa) or a live question set (gsm8k, math500,
                 medqa, medmcqa, pubmedqa, mmlu_medical, arith); default: the task's.
             questions: questions per model (1–2000).
+            questions_file: the user's own JSONL of ``{"question", "answer"}`` (live evaluation) instead.
         """
         if self.last is None:
             raise UsageError("There is no previous answer to evaluate. Ask for models first, e.g. "
@@ -114,7 +115,16 @@ class Toolbox:
         _check_range("n", n, 1, 10)
         _check_range("questions", questions, 1, MAX_QUESTIONS)
         ids = [p.id for p in self.last.picks[:n]]
-        report = self.rec.evaluate(ids, dataset=dataset, task=self.last.task, questions=questions, on_event=on_event)
+        if questions_file is not None:
+            from pathlib import Path
+
+            from recommender.confirm.datasets import load_jsonl_dataset
+
+            questions_file = str(Path(questions_file).expanduser())
+
+            load_jsonl_dataset(questions_file)  # refuse a bad file before any work
+        report = self.rec.evaluate(ids, dataset=dataset, task=self.last.task, questions=questions,
+                                   questions_file=questions_file, on_event=on_event)
         return report
 
     # explain_model ---------------------------------------------------------------------------------------------
@@ -253,6 +263,7 @@ def _schemas() -> dict[str, type]:
         dataset: str | None = Field(None, description="gsm8k, arc, mmlu, truthfulqa, medqa, medmcqa, pubmedqa, "
                                                       "math500 or mmlu_medical; default the task's")
         questions: int = Field(100, ge=1, le=MAX_QUESTIONS, description="questions per model")
+        questions_file: str | None = Field(None, description="the user's JSONL of question/answer pairs")
 
     class explain_model(BaseModel):
         """Explain one model: scores with sources and dates, size, licence, card, rank in the last answer."""
