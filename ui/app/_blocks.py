@@ -158,7 +158,7 @@ def _model_tab(service: AppService):
         show = gr.Button("Open", scale=1)
     first = model_page(service, None)
     page = gr.Markdown(first.summary, elem_id="model-page")
-    card = gr.Textbox(label="card text (written by the model's authors; shown as plain text)", lines=14,
+    card = gr.Textbox(label="card text (shown as plain text; \"card from\" above says where it comes from)", lines=14,
                       interactive=False, elem_id="model-card")
 
     def open_page(text):
