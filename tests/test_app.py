@@ -51,6 +51,10 @@ class TestChat:
         assert {"model", "predicted", "measured", "gem", "why"} <= set(last.table.columns)
         assert last.table["#"].tolist() == list(range(1, len(last.table) + 1))
 
+    def test_the_budget_box_sets_the_discovery_budget(self, app_service):
+        last = list(app_service.chat("best 7B model for grade-school math", budget="300"))[-1]
+        assert "budget 300 queries" in last.text and last.table["queries"].sum() <= 300
+
     def test_follow_up_refines_the_last_answer(self, app_service):
         session = app_service.new_session()
         list(app_service.chat("best 7B model for grade-school math", session=session))
