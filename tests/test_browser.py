@@ -55,7 +55,8 @@ def page(browser, app_url):
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     outside = []
     # every request the page makes must stay on this machine (no analytics, fonts or CDN)
-    page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else outside.append(r.url))
+    local = ("http://127.0.0.1", "data:", "blob:")
+    page.on("request", lambda r: None if r.url.startswith(local) else outside.append(r.url))
     page.goto(app_url, wait_until="load")
     yield page
     page.close()

@@ -111,7 +111,8 @@ def _summary(detail: TreeGems, trees: dict[str, int], table: pd.DataFrame, licen
 def _gem_table(gems: pd.DataFrame, trees: dict[str, int]) -> pd.DataFrame:
     out = pd.DataFrame({
         "model": gems["id"], "tree": gems["tree"], "score": gems["score"].round(2),
-        "beats popular best": gems["best_popular"].astype(float).round(2), "margin": gems["margin"].astype(float).round(2),
+        "beats popular best": gems["best_popular"].astype(float).round(2),
+        "margin": gems["margin"].astype(float).round(2),
         "rank": gems["rank"], "K": [trees.get(t) for t in gems["tree"]], "popularity": gems["popularity"],
         "params (B)": gems["params_b"], "licence": gems["license"].fillna("—"), "date": gems["date"].fillna("—"),
     })

@@ -102,7 +102,8 @@ def _lineage(service: AppService, r: ModelRecord) -> str:
             break
     children = service.children(r.id)
     tree = service.gem_index.tree_of(r.id)
-    lines = ["### Lineage", f"- model tree: **{tree}**" if tree else "- model tree: not placed (family or size unknown)"]
+    placed = f"- model tree: **{tree}**" if tree else "- model tree: not placed (family or size unknown)"
+    lines = ["### Lineage", placed]
     lines.append("- base model: " + (" → ".join(chain) if chain else "none known (a base model, or lineage unknown)"))
     if children:
         shown = ", ".join(f"`{c}`" for c in children[:10])
@@ -115,7 +116,8 @@ def _scores(service: AppService, r: ModelRecord) -> str:
     if not r.scores:
         return "### Scores\n\nNo benchmark score is known for this model."
     tree = service.gem_index.tree_of(r.id)
-    lines = ["### Scores (points, 0–100)", "", "| benchmark | score | source | date | in its tree |", "|---|---:|---|---|---|"]
+    lines = ["### Scores (points, 0–100)", "", "| benchmark | score | source | date | in its tree |",
+             "|---|---:|---|---|---|"]
     for b in BENCHMARKS:
         s = r.scores.get(b)
         if s is None:

@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             probe.bind((args.host, args.port))
         except OSError as err:
-            raise UsageError(f"Cannot listen on {args.host}:{args.port} ({err.strerror}); pick another --port.") from None
+            message = f"Cannot listen on {args.host}:{args.port} ({err.strerror}); pick another --port."
+            raise UsageError(message) from None
     info(f"gemfinder: loading the catalog and models, then serving on http://{args.host}:{args.port} (Ctrl-C stops)")
     launch(args.host, args.port, concurrency=args.concurrency or DEFAULT_CONCURRENCY)
     return 0
