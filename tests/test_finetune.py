@@ -9,6 +9,7 @@ rerun and the CLI then read its cache. The first run on a machine also dequantis
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ import pytest
 from index.errors import DatasetFormatError, DatasetNotFoundError, UsageError
 from recommender.predict._ft_cache import PointCache, cache_key
 from recommender.predict._ft_data import MIN_HELDOUT, read_dataset
-from recommender.models import installed
+from recommender.models import installed, resolve_model
 from recommender.predict.finetune import FinetuneConfig, select, subset_sizes
 from ui.cli.main import main
 
@@ -104,6 +105,50 @@ class TestPointCache:
         cache.path(self.KEY).parent.mkdir(parents=True, exist_ok=True)
         cache.path(self.KEY).write_text('{"key": ')
         assert cache.get(self.KEY) is None
+
+
+# Progressive sampling's stopping rule, on a cached curve --------------------------------------------------------
+
+
+class TestStoppingRule:
+    """The real sampling loop over a curve whose points are already in the cache (no model is loaded)."""
+
+    def _seed_cache(self, tmp_path, config, law):
+        from recommender.predict._ft_data import read_dataset
+        from recommender.predict.finetune import _Candidate
+
+        dataset = read_dataset(FIXTURE, seed=config.seed)
+        cache = PointCache(tmp_path)
+        candidate = _Candidate(resolve_model("smollm2-135m-instruct"), dataset, config, cache, lambda _l: None)
+        cache.put(candidate._key("facts", probe_size=config.probe_size), {"train_tokens": 270 * 50, "ntk_per_step": 2.0})
+        zero = candidate._key("point", examples=0)
+        zero["recipe"] = {"max_length": config.max_length, "seed": config.seed}
+        cache.put(zero, {"examples": 0, "loss": law(0), "seconds": 0.0, "tokens": 0, "steps": 0})
+        for d in subset_sizes(config, len(dataset.train)):
+            cache.put(candidate._key("point", examples=d),
+                      {"examples": d, "loss": law(d), "seconds": 1.0, "tokens": 50 * d, "steps": d // 8})
+        return cache
+
+    @needs_models
+    def test_stops_once_the_prediction_is_stable(self, tmp_path):
+        config = FinetuneConfig(start=8, factor=2, tolerance=0.02)  # schedule 8 … 256 under a pool of 270
+        cache = self._seed_cache(tmp_path, config, lambda d: 2.0 / (1.0 + d**0.5) + 1.0)
+        lines: list[str] = []
+        result = select(FIXTURE, ["smollm2-135m-instruct"], config=config, cache_dir=cache.folder,
+                        progress=lines.append).results[0]
+        assert result.stopped == "stable" and len(result.points) < 1 + len(subset_sizes(config, 270))
+        assert not any("loading" in line for line in lines)  # every point came from the cache
+        truth = 2.0 / (1.0 + 270**0.5) + 1.0
+        assert result.predicted_loss == pytest.approx(truth, rel=0.02)
+        assert 0 < result.compute_tokens < result.full_finetune_tokens_estimate
+
+    @needs_models
+    def test_unstable_curve_runs_to_the_cap(self, tmp_path):
+        config = FinetuneConfig(start=8, factor=2, max_examples=64, tolerance=0.001)
+        # a curve that keeps bending: each new point moves the prediction by more than 0.1%
+        cache = self._seed_cache(tmp_path, config, lambda d: 3.0 - 0.3 * math.log1p(d) + 0.02 * math.log1p(d) ** 2)
+        result = select(FIXTURE, ["smollm2-135m-instruct"], config=config, cache_dir=cache.folder).results[0]
+        assert result.stopped == "budget" and [p.examples for p in result.points] == [0, 8, 16, 32, 64]
 
 
 # End to end (real models, real training) ---------------------------------------------------------------------------
