@@ -1,7 +1,8 @@
 """The web app in a real browser (Debian chromium driven by playwright) and through gradio_client, on loopback.
 
 One real server per module (the app's own `launch` on a free port, over the shared warmed back end). Screenshots
-go to ``tests/artifacts/`` (git-ignored): ``browser_chat.png``, ``browser_model.png``, ``browser_gems.png``.
+go to ``tests/artifacts/`` (git-ignored): ``browser_chat.png``, ``browser_model.png``, ``browser_gems.png``,
+``browser_gems_filtered.png``.
 Chromium comes from Debian (``apt-get install -y chromium``; ``.ci/run`` installs it when absent); playwright's own
 browser download is never used.
 """
@@ -97,6 +98,15 @@ def test_chat_answers_with_a_table_then_gems_tab_shows_the_plot(page):
     assert "hidden gem" in page.locator("#gems-summary").inner_text()
     page.wait_for_function("document.querySelectorAll('#gems-table [role=row]').length > 2", timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "browser_gems.png"), full_page=True)
+
+    # the filters re-draw: permissive licences only, then another tree
+    page.locator("#gems-licence input").click()
+    page.get_by_role("option", name="permissive (commercial use)").click()
+    _wait_text(page, "#gems-summary", "(permissive (commercial use))")
+    page.locator("#gems-tree input").click()
+    page.get_by_role("option", name="llama-3-8b", exact=False).first.click()
+    _wait_text(page, "#gems-summary", "llama-3-8b on gsm8k")
+    page.screenshot(path=str(ARTIFACTS / "browser_gems_filtered.png"), full_page=True)
 
 
 def test_bad_input_in_the_browser_gets_a_sentence_and_the_app_stays_up(page):

@@ -125,7 +125,8 @@ def _gems_tab(service: AppService):
         task = gr.Dropdown(list(TASKS), value="math", label="task", elem_id="gems-task")
         benchmark = gr.Dropdown(list(TASK_BENCHMARKS["math"]), value=first.benchmark, label="benchmark")
         size = gr.Dropdown(list(SIZE_CHOICES), value="any size", label="size (tree median)")
-        licence = gr.Dropdown(list(LICENCE_CHOICES), value="any licence", label="licence (gems shown)")
+        licence = gr.Dropdown(list(LICENCE_CHOICES), value="any licence", label="licence (gems shown)",
+                              elem_id="gems-licence")
         min_models = gr.Slider(5, 200, value=20, step=5, label="smallest tree (models)")
     tree = gr.Dropdown(_tree_choices(first.trees), value=first.tree, label="tree plotted", elem_id="gems-tree")
     summary = gr.Markdown(first.summary, elem_id="gems-summary")
