@@ -11,9 +11,9 @@ Systems:
 
 - ``gemfinder`` — predict, then confirm: each candidate's task score is the mean percentile over the parsed task's
   benchmarks visible in the view (its known score, else the catalog prior's prediction) plus its general capability
-  (`predicted_task_scores`); then accelerated Sequential Halving over the top `EvalConfig.confirm_k` candidates that
-  the target's matrix holds, with `budget_per_model` queries per candidate; the measured order leads, the predicted
-  order follows.
+  (`predicted_task_scores`); then, when the parsed task includes the benchmark of the available matrix, accelerated
+  Sequential Halving over the top `EvalConfig.confirm_k` candidates that the matrix holds, with `budget_per_model`
+  queries per candidate; the measured order leads, the predicted order follows.
 - ``gemfinder_no_confirm`` — the predicted order alone.
 - ``gemfinder_exhaustive`` — the same confirmed candidates asked every question of the matrix.
 - ``dense_only`` — cosine similarity of the request and the card embeddings.
@@ -191,6 +191,9 @@ def confirm(request: Request, order: np.ndarray, config: EvalConfig, *, exhausti
     matrix = request.matrix
     if matrix is None or (config.budget_per_model == 0 and not exhaustive):
         return Answer(order, 0)
+    task = request.parsed.task
+    if task is None or matrix.benchmark not in TASK_BENCHMARKS[task]:
+        return Answer(order, 0)  # the request, as parsed, does not ask for what the matrix measures
     in_matrix = {m.lower() for m in matrix.model_ids}
     ids = request.view.frame["id"].to_numpy()
     arms = np.array([r for r in order if ids[r].lower() in in_matrix][: config.confirm_k], dtype=np.int64)
