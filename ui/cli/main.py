@@ -14,6 +14,7 @@ import sys
 
 from ui.cli import ask_cmd, bench_lensllm_cmd, bench_sh_cmd, finetune_cmd, index_cmd, models_cmd, recommend_cmd, ui_cmd
 from ui.cli import eval_cmd
+from ui.cli import evaluate_cmd
 from ui.cli._errors import EXIT_FAILURE, report
 
 
@@ -47,6 +48,7 @@ def build_parser(*, json_errors: bool = False) -> argparse.ArgumentParser:
     bench_sh_cmd.register(sub)
     bench_lensllm_cmd.register(sub)
     eval_cmd.register(sub)
+    evaluate_cmd.register(sub)
     finetune_cmd.register(sub)
     models_cmd.register(sub)
     ui_cmd.register(sub)
