@@ -246,3 +246,12 @@ class TestJsonl:
     def test_missing_file(self, tmp_path):
         with pytest.raises(QuestionFileError, match="no such file"):
             load_jsonl_dataset(tmp_path / "nope.jsonl")
+
+
+def test_importing_live_evaluation_packages_stays_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, recommender.confirm.datasets, recommender.confirm.strategies, recommender.confirm.prms\n"
+            "print(','.join(m for m in ('torch', 'transformers', 'sympy', 'vllm') if m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == ""

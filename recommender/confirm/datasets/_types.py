@@ -40,6 +40,7 @@ class Dataset:
         grader (`Callable[[Question, str], bool]`): whether an extracted answer matches the question's gold answer.
         stop (`tuple[str, ...]`): strings that end a completion (a small model that starts inventing the next
             "Question:" has finished its answer); also passed to every engine call.
+        cue (`str`): ends the user message, so a base model (no chat template) knows the answer starts there.
         params (`dict`): the loader parameters that produced the questions (e.g. arith's ``steps``); part of the
             cache identity of the dataset.
 
@@ -58,13 +59,14 @@ class Dataset:
     grader: Callable[[Question, str], bool] = field(repr=False)
     params: dict[str, Any] = field(default_factory=dict, compare=False)
     stop: tuple[str, ...] = ("Question:",)
+    cue: str = "\nAnswer:"
 
     def __len__(self) -> int:
         return len(self.questions)
 
     def prompt(self, question: Question) -> str:
         """The user message for `question` (instructions included); engines wrap it with `Engine.format_chat`."""
-        return f"{self.instructions}\n\nQuestion: {question.text}"
+        return f"{self.instructions}\n\nQuestion: {question.text}{self.cue}"
 
     def extract(self, text: str, question: Question | None = None) -> str | None:
         """The final answer stated in a completion, or None when it states none.

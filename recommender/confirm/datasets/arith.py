@@ -5,7 +5,8 @@ tell a broken test-time strategy from a working one. ``arith`` problems have the
 by a chain of events) with a difficulty knob, so those models land between 20% and 60% greedy, and a true process
 reward exists: step *i* of a solution is correct iff it is the equation ``a op b = c`` of the *i*-th event.
 
-A problem with ``steps=3, digits=2``::
+The default difficulty is ``steps=2, digits=1, ops="+-"`` (`load_dataset` measures it); a problem with
+``steps=3, digits=2, ops="+-*/"``::
 
     Mia has 47 marbles. Then she finds 28 more marbles. Then she gives away 19 marbles. Then she ends up with
     2 times as many marbles as before. How many marbles does Mia have now?

