@@ -129,7 +129,7 @@ class ReferenceGuide:
 def guided_race(ledger: PullLedger, rng: np.random.Generator, survivors: np.ndarray, guide: ReferenceGuide | None,
                 *, keep: float = 0.5, growth: float = 2.0, final_size: int = 4, protect_cap: float = 0.75,
                 first_keep: int | None = None, tiebreak: np.ndarray | None = None,
-                sizes: list[int] | None = None) -> np.ndarray:
+                final_tiebreak: np.ndarray | None = None, sizes: list[int] | None = None) -> np.ndarray:
     """Shared-question halving on the doubling schedule, scored by `guide` (raw means without one).
 
     Each round every survivor that has not answered everything answers the same next questions of the shared
@@ -138,7 +138,8 @@ def guided_race(ledger: PullLedger, rng: np.random.Generator, survivors: np.ndar
     is at most ``protect_cap·|S|`` (a few shared 0/1 answers tie many arms, and a random cut through the leaders'
     group is how a perfect arm gets lost). ``first_keep``, if set, caps the first cut at that many arms (the
     Hidden Gems paper's aggressive first round). Once `final_size` arms remain, they get what is left of the
-    budget, best first, up to every question.
+    budget, best first, up to every question; the pick is the best score, ties between arms with as many answers
+    broken by ``final_tiebreak`` (e.g. prior means: where the pool cannot tell two arms apart, the prior may).
 
     Returns:
         the survivors, best first (the first is the pick).
@@ -148,8 +149,8 @@ def guided_race(ledger: PullLedger, rng: np.random.Generator, survivors: np.ndar
     def scores(arms: np.ndarray) -> np.ndarray:
         return ledger.means()[arms] if guide is None else guide.score(arms)
 
-    def order(arms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # (arms best first, their scores)
-        score = scores(arms)
+    def order(arms: np.ndarray, tiebreak: np.ndarray | None = tiebreak) -> tuple[np.ndarray, np.ndarray]:
+        score = scores(arms)  # returns (arms best first, their scores)
         keys = [rng.random(arms.size)]
         if tiebreak is not None:
             keys.append(-tiebreak[arms])
@@ -187,4 +188,4 @@ def guided_race(ledger: PullLedger, rng: np.random.Generator, survivors: np.ndar
         if sizes is not None:
             sizes.append(int(survivors.size))
         ledger.pull(survivors, np.minimum(q - ledger.counts[survivors], left))
-    return order(survivors)[0]
+    return order(survivors, final_tiebreak if final_tiebreak is not None else tiebreak)[0]

@@ -77,7 +77,8 @@ class PriorSequentialHalving(BanditEstimator):
         if guide is not None:
             ledger.orders = np.broadcast_to(guide.order, (k, q))
         survivors = guided_race(ledger, rng, survivors, guide, keep=self.keep, growth=self.growth,
-                                final_size=self.final_size, protect_cap=self.protect_cap, sizes=sizes)
+                                final_size=self.final_size, protect_cap=self.protect_cap,
+                                final_tiebreak=None if prior is None else prior.mean, sizes=sizes)
         return int(survivors[0]), tuple(sizes)
 
     def _prescreen(self, prior: Prior) -> np.ndarray:
