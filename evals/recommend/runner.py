@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import re
 import sys
 import time
@@ -313,6 +314,7 @@ class EvalResult:
     sweep_budgets: tuple[int, ...]
     runtime_s: float = 0.0
     prior_s: float = 0.0
+    load_start: float | None = None  # 1-minute load average when the run started (shared machines)
 
     def summary(self, where: Callable[[QueryOutcome], bool] | None = None) -> dict[str, dict]:
         """Per system, the means over the selected requests (gem hit rate over those with a gem; `None` if none)."""
@@ -378,6 +380,7 @@ def evaluate(cases: Sequence[QueryCase], context: EvalContext, config: EvalConfi
     if unknown:
         raise ValueError(f"Unknown system(s) {unknown}; expected some of {', '.join(SYSTEMS)}.")
     t0 = time.perf_counter()
+    load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     popularity = context.popularity()
     ids = context.catalog.frame["id"].to_numpy()
     outcomes, skipped = [], []
@@ -403,4 +406,4 @@ def evaluate(cases: Sequence[QueryCase], context: EvalContext, config: EvalConfi
             print(f"[{i}/{len(cases)}] {case.benchmark:<12} eligible {eligible:>5,}  ndcg@{config.k} "
                   f"{g[f'ndcg@{config.k}']:.3f}  regret {g['regret@1']:5.2f}  {case.query[:60]}", file=sys.stderr)
     return EvalResult(config, outcomes, skipped, names, tuple(sweep_budgets), time.perf_counter() - t0,
-                      context.prior_seconds)
+                      context.prior_seconds, load_start)
