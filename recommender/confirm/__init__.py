@@ -10,6 +10,7 @@ from __future__ import annotations
 from recommender.confirm.accelerated_sh import AcceleratedSequentialHalving
 from recommender.confirm.base import BanditResult, Prior
 from recommender.confirm.bayes_elim import BayesElimination
+from recommender.confirm.live import EvaluationRow, LiveOracle, evaluate
 from recommender.confirm.matrix import ResponseMatrix
 from recommender.confirm.oracle import Oracle, RecordedOracle, RepeatedPullError
 from recommender.confirm.prior_sh import PriorSequentialHalving
@@ -39,6 +40,9 @@ ALGORITHMS: dict[str, type] = {
 }
 
 __all__ = [
+    "EvaluationRow",
+    "LiveOracle",
+    "evaluate",
     "ALGORITHMS",
     "RECORDED_BENCHMARKS",
     "TreeReport",
