@@ -195,3 +195,16 @@ def test_replay_oracle_refuses_repeats(small_tree):
     oracle.reset()
     with pytest.raises(RepeatedPullError):
         oracle.pull(np.array([2, 2]), np.array([5, 5]))  # repeated inside one batch
+
+
+def test_permuted_matrix_keeps_each_answer_with_its_labels():
+    from evals.bench_sh import _permuted
+    from recommender.confirm.matrix import ResponseMatrix
+
+    values = np.array([[1, 0, 0], [0, 1, 1]], dtype=np.uint8)
+    ids, questions = np.array(["a", "b"], dtype=object), np.array(["x", "y", "z"], dtype=object)
+    m = _permuted(ResponseMatrix("t", ("a", "b"), ("x", "y", "z"), values), ids, questions,
+                  np.array([1, 0]), np.array([2, 0, 1]))
+    assert m.model_ids == ("b", "a") and m.question_ids == ("z", "x", "y")
+    np.testing.assert_array_equal(m.values, [[1, 0, 1], [0, 1, 0]])
+    assert m.n_models == 2 and m.costs is None
