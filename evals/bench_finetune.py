@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lora", action="store_true")
     p.add_argument("--cache-dir", default=None)
     p.add_argument("--no-report", action="store_true", help="print only; do not write evals/reports/")
+    p.add_argument("--note", default="", help="a line appended to the report (e.g. the load while the points trained)")
     args = p.parse_args(argv)
     config = FinetuneConfig(start=args.start, factor=args.factor, max_examples=args.max_examples,
                             batch_size=args.batch_size, max_length=args.max_length, lora=args.lora)
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
             "load_before": load_before, "load_after": " ".join(f"{x:.1f}" for x in os.getloadavg()),
             "seconds": time.perf_counter() - t0}
-    text = render(selection, ntk, back, meta)
+    text = render(selection, ntk, back, meta) + (f"\n{args.note}\n" if args.note else "")
     print(text)
     if not args.no_report:
         REPORTS.mkdir(parents=True, exist_ok=True)
