@@ -75,6 +75,7 @@ class HFPRM(PRM):
 
         dtype = torch.bfloat16 if device == "cuda" else torch.float32
         self.model_id = model
+        self.name = f"hf:{model}"
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=trusted)
         loader = AutoModel if model == QWEN_PRM else AutoModelForCausalLM
         self.model = loader.from_pretrained(path, dtype=dtype, local_files_only=True,

@@ -55,6 +55,9 @@ class SmallLMPRM(PRM):
 
         self.model_id = model
         self.method = method
+        # the name keys cached live results: another scoring (or scorer model) must not reuse them
+        self.name = "small_lm" if (method, model) == ("yes_prob", "smollm2-135m-instruct") else \
+            f"small_lm:{method}:{model}"
         self.batch_size = batch_size
         self.model, self.tokenizer = models.load_model(models.resolve_model(model), device=device)
         self.tokenizer.padding_side = "left"
