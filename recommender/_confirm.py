@@ -157,6 +157,8 @@ def confirm_recorded(
 
 # Evaluating named models (the chat's "evaluate the top 3 on medqa with 200 questions") --------------------------
 
+#: N of the majority-vote run that the best live candidate also gets.
+MAJORITY_N = 4
 #: a task's live question set (DESIGN "Datasets") when it has one.
 TASK_DATASETS: dict[str, str] = {"math": "gsm8k", "medical": "medqa"}
 
@@ -232,17 +234,26 @@ def evaluate_live(specs: Sequence[str], dataset_name: str | None, questions: int
     config = StrategyConfig(name=strategy, n=n, seed=seed)
     oracle = LiveOracle(list(specs), dataset, config)
     q = min(questions, oracle.n_questions)
-    wrapped = _ProgressOracle(oracle, q * len(specs), report)
     arms = np.repeat(np.arange(len(specs)), q)
-    start = time.perf_counter()
-    rewards, costs = wrapped.pull(arms, np.tile(np.arange(q), len(specs)))
-    seconds = time.perf_counter() - start
+    try:
+        # One pull per model, so progress moves as each model finishes and each model loads once.
+        rewards = np.empty(arms.size)
+        costs = np.empty(arms.size)
+        done = 0
+        for i in range(len(specs)):
+            at = arms == i
+            rewards[at], costs[at] = oracle.pull(arms[at], np.arange(q))
+            done += q
+            if report is not None:
+                report(done, q * len(specs))
+    finally:
+        oracle.close()
     out = {}
     label = f"{strategy}@{n}"
     for i, spec in enumerate(specs):
         correct = float(rewards[arms == i].sum())
         tokens = int(costs[arms == i].sum())
+        seconds = float(getattr(oracle.results[i], "seconds", 0.0) or 0.0)
         out[spec] = Measurement(round(100.0 * correct / q, 2), q, wilson_interval(correct, q),
-                                f"live:{dataset.name}", tokens=tokens, seconds=round(seconds / len(specs), 2),
-                                strategy=label)
+                                f"live:{dataset.name}", tokens=tokens, seconds=round(seconds, 2), strategy=label)
     return out, q * len(specs), int(np.sum(costs))

@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -66,6 +67,7 @@ class Recommender:
             known-score ordering chooses the candidate pool).
         pool: candidates carried from retrieval into prediction.
         confirm_pool: top candidates offered to the confirm stage.
+        live_questions: most questions per model in a live run inside `recommend` (a CPU answers ~1 a second).
         rates: how money and GPU time convert into queries.
         prior_cache: folder of fitted priors (`None`: ``$GEMFINDER_PRIOR_CACHE``; `False`: memory only).
         seed: seeds the confirm stage.
@@ -86,6 +88,7 @@ class Recommender:
         # stage sizes
         pool: int = 100,
         confirm_pool: int = 50,
+        live_questions: int = 20,
         # budgets and caches
         rates: BudgetRates = DEFAULT_RATES,
         prior_cache: Path | bool | None = None,
@@ -103,11 +106,14 @@ class Recommender:
         self.oracles = oracles
         self.pool = pool
         self.confirm_pool = confirm_pool
+        self.live_questions = live_questions
         self.rates = rates
         self.seed = seed
         self.predictor = TaskPredictor(self.catalog, prior, cache_dir=prior_cache)
         self._percentiles = benchmark_percentiles(self.catalog)
         self._matrices: dict[str, ResponseMatrix] = {}
+        self._gem_index = None
+        self._gem_lock = threading.Lock()
         frame = self.catalog.frame
         likes = frame["likes"].to_numpy(dtype=float, na_value=np.nan)
         downloads = frame["downloads"].to_numpy(dtype=float, na_value=np.nan)
@@ -213,6 +219,8 @@ class Recommender:
         task: str | None = None,
         questions: int = 100,
         questions_file: str | Path | None = None,
+        strategy: str = "greedy",
+        n: int = 1,
         on_event: Callable[[StageEvent], None] | None = None,
     ) -> dict:
         """Evaluate named models on the same questions: recorded answers where the models are in a shipped matrix,
@@ -225,6 +233,7 @@ class Recommender:
             task: the task whose default dataset is used when `dataset` is `None`.
             questions: questions per model.
             questions_file: a JSONL of ``{"question", "answer"}`` for the live run instead of `dataset`.
+            strategy, n: the test-time strategy and its N for live runs (``greedy``/1, ``majority``/4, ...).
             on_event: progress callback (stage ``confirm``).
 
         Returns:
@@ -267,8 +276,8 @@ class Recommender:
         live_class = _confirm.live_oracle_class() if runnable else None
         if runnable and live_class is not None:
             measured, n_live, tokens = _confirm.evaluate_live(
-                [live[m] for m in runnable], dataset, questions, questions_file=questions_file, seed=self.seed,
-                report=report)
+                [live[m] for m in runnable], dataset, questions, questions_file=questions_file, strategy=strategy,
+                n=n, seed=self.seed, report=report)
             spent += n_live
             for m in runnable:
                 results[m]["measured"] = measured[live[m]]
@@ -284,6 +293,16 @@ class Recommender:
                             for r in results.values()]}
 
     # Parts the agent and the app reuse ---------------------------------------------------------------------------
+
+    @property
+    def gem_index(self):
+        """The catalog's `recommender.gems.GemIndex`, built once and shared by every chat session."""
+        with self._gem_lock:
+            if self._gem_index is None:
+                from recommender.gems import GemIndex
+
+                self._gem_index = GemIndex(self.catalog)
+        return self._gem_index
 
     def eligible_mask(self, parsed: ParsedQuery, extra: np.ndarray | None = None) -> np.ndarray:
         """Rows that pass the request's filters (and `extra`)."""
@@ -443,7 +462,7 @@ class _Run:
                     return outcome
                 reasons.append(outcome.message)
         if mode in ("auto", "live"):
-            outcome = self._confirm_live(parsed, top, discovery, questions)
+            outcome = self._confirm_live(parsed, top, discovery, questions, mode)
             if outcome.measured:
                 self.emit("confirm", "done", outcome.message, outcome.spent, discovery.queries)
                 return outcome
@@ -451,8 +470,17 @@ class _Run:
         self.emit("confirm", "skipped", "; ".join(reasons) + "; the answer rests on known and predicted scores")
         return _confirm.ConfirmOutcome()
 
-    def _confirm_live(self, parsed, top, discovery: DiscoveryBudget, questions) -> _confirm.ConfirmOutcome:
-        """Evaluate the top candidates that can run here, on the task's question set or the user's JSONL."""
+    def _confirm_live(self, parsed, top, discovery: DiscoveryBudget, questions, mode: str) -> _confirm.ConfirmOutcome:
+        """Evaluate the top candidates that can run here, on the task's question set or the user's JSONL.
+
+        In ``auto`` mode this runs only when the request states a budget or brings its own questions: a live run
+        on a CPU takes minutes, which a request with the default budget did not ask for. Each model gets at most
+        `live_questions` questions greedily; the best of them is then also tried with majority voting over
+        `MAJORITY_N` samples on the same questions, and the better (strategy, N) is reported.
+        """
+        if mode == "auto" and discovery.stated == "default" and questions is None:
+            return _confirm.ConfirmOutcome(message="live evaluation runs when the request states a budget or "
+                                                   "brings its own questions")
         runnable = [e.record.id for e in top if _confirm.runnable_locally(e.record.id) is not None]
         dataset = _confirm.TASK_DATASETS.get(parsed.task)
         if not runnable:
@@ -461,17 +489,31 @@ class _Run:
             why = (_live_unavailable_reason() if _confirm.live_oracle_class() is None
                    else f"no live question set for {parsed.task}; pass your own questions (JSONL)")
             return _confirm.ConfirmOutcome(message=why)
-        per_model = max(1, discovery.queries // len(runnable))
+        # Greedy on every local candidate, plus one majority run on the best: len(runnable) + 1 shares of B.
+        per_model = max(1, min(self.rec.live_questions, discovery.queries // (len(runnable) + 1)))
         report = self.rec.evaluate(runnable, dataset=dataset, questions=per_model, questions_file=questions,
                                    on_event=self.on_event)
-        measured = {r["id"].lower(): Measurement(**{**r["measured"], "interval": tuple(r["measured"]["interval"])})
-                    for r in report["results"] if r["measured"] is not None}
-        best = max(measured, key=lambda m: measured[m].accuracy) if measured else None
-        best_id = next((i for i in runnable if i.lower() == best), None)
-        return _confirm.ConfirmOutcome(measured=measured, best=best_id, spent=report["spent_queries"],
-                                       tokens=report["spent_tokens"], arms=len(runnable),
+        measured = {r["id"].lower(): _measurement(r["measured"]) for r in report["results"] if r["measured"]}
+        if not measured:
+            return _confirm.ConfirmOutcome(message="; ".join(f"{r['id']}: {r['skipped']}" for r in report["results"]))
+        best = max(measured, key=lambda m: measured[m].accuracy)
+        best_id = next(i for i in runnable if i.lower() == best)
+        spent, tokens, best_strategy = report["spent_queries"], report["spent_tokens"], measured[best].strategy
+        if discovery.queries - spent >= per_model:
+            voted = self.rec.evaluate([best_id], dataset=dataset, questions=per_model, questions_file=questions,
+                                      strategy="majority", n=_confirm.MAJORITY_N, on_event=self.on_event)
+            spent, tokens = spent + voted["spent_queries"], tokens + voted["spent_tokens"]
+            if voted["results"][0]["measured"]:
+                other = _measurement(voted["results"][0]["measured"])
+                if other.accuracy > measured[best].accuracy:
+                    measured[best], best_strategy = other, other.strategy
+                best_strategy = best_strategy or other.strategy
+        return _confirm.ConfirmOutcome(measured=measured, best=best_id, spent=spent, tokens=tokens,
+                                       arms=len(runnable), best_strategy=best_strategy,
                                        message=f"live evaluation of {len(runnable)} local candidates on "
-                                               f"{report['dataset']}: {report['spent_queries']:,} queries")
+                                               f"{report['dataset']} ({per_model} questions each; best "
+                                               f"{best_id} with {best_strategy}): {spent:,} queries, "
+                                               f"{tokens:,} tokens")
 
     # 5. answer ---------------------------------------------------------------------------------------------------
 
@@ -514,7 +556,8 @@ class _Run:
             known_scores=self.rec.predictor.known(row, benchmarks), prediction=prediction, measured=measured,
             queries=0 if measured is None else measured.n, tokens=0 if measured is None else measured.tokens,
             gem=bool(gem), gem_reason=gem_reason,
-            best_strategy=measured.strategy if measured is not None and measured.strategy else None,
+            best_strategy=(outcome.best_strategy if outcome.best and outcome.best.lower() == r.id.lower()
+                           else measured.strategy if measured is not None else None),
         )
 
 
@@ -532,6 +575,10 @@ def _gem_sentence(row: int, gem: np.ndarray, popular: np.ndarray, facts: dict) -
     if popular[row]:
         return False, f"popular: among the {top} most popular of {n:,} eligible scored models"
     return False, f"not a gem: not in the top {top} of {n:,} eligible scored models, or not above every popular one"
+
+
+def _measurement(data: dict) -> Measurement:
+    return Measurement(**{**data, "interval": tuple(data["interval"])})
 
 
 def _skip_reason(model: str, dataset: str | None, spec: str | None, live_class) -> str:

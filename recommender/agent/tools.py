@@ -47,7 +47,6 @@ class Toolbox:
     def __init__(self, recommender: Recommender):
         self.rec = recommender
         self.last: Recommendation | None = None
-        self._gems = None
 
     # search_models ---------------------------------------------------------------------------------------------
 
@@ -208,11 +207,7 @@ class Toolbox:
                                      tuple(str(catalog.frame.at[catalog._row_of[c], "id"]) for c in close))
 
     def _gem_index(self):
-        if self._gems is None:
-            from recommender.gems import GemIndex
-
-            self._gems = GemIndex(self.rec.catalog)
-        return self._gems
+        return self.rec.gem_index
 
     def langchain_tools(self) -> list:
         """The five tools as langchain-core `StructuredTool`s (argument schemas from the signatures)."""
