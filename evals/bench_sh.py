@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from recommender.gems import gem_mask
+
 if TYPE_CHECKING:
     from index.catalog import Catalog
     from recommender.confirm.matrix import ResponseMatrix
@@ -269,27 +271,15 @@ def top_count(n_models: int) -> int:
 
 
 def hidden_gems(truth: np.ndarray, popularity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The paper's hidden gems: not top-1% popular, top-1% by performance, strictly better than every popular model.
+    """The paper's hidden gems over one tree's arms: the product's own definition (`recommender.gems.gem_mask`).
 
-    Args:
-        truth: points per arm.
-        popularity: likes-else-downloads per arm (NaN = unknown, which never counts as popular).
+    Not top-1% popular, top-1% by performance, strictly better than every popular model; ties at the popularity cut
+    are all popular, so the bar a gem must clear is never lowered by an arbitrary tie-break.
 
     Returns:
-        ``(gem, popular)``: boolean masks over the arms. Popular = popularity rank ≤ ⌈1% of K⌉ (ties at the cut
-        are all popular, so the bar a gem must clear is never lowered by an arbitrary tie-break).
-
-    Example:
-        >>> gem, popular = hidden_gems(np.array([50., 60., 70.]), np.array([100., 1., 2.]))
-        >>> gem.tolist(), popular.tolist()
-        ([False, False, True], [True, False, False])
+        ``(gem, popular)``: boolean masks over the arms.
     """
-    top = top_count(truth.size)
-    known = np.where(np.isnan(popularity), -np.inf, popularity)
-    popular = (true_ranks(known) <= top) & np.isfinite(known)
-    best_popular = truth[popular].max() if popular.any() else -np.inf
-    gem = ~popular & (true_ranks(truth) <= top) & (truth > best_popular)
-    return gem, popular
+    return gem_mask(truth, popularity)
 
 
 def _metrics(picks: np.ndarray, weights: np.ndarray | None, truth: np.ndarray,
