@@ -132,9 +132,10 @@ ARITH_DEFAULTS = {"steps": 2, "digits": 1, "ops": "+-"}
 def _arith(limit, seed, *, steps: int = ARITH_DEFAULTS["steps"], digits: int = ARITH_DEFAULTS["digits"],
            ops: str = ARITH_DEFAULTS["ops"], n: int = 200) -> Dataset:
     questions = arith.generate(limit or n, steps=steps, digits=digits, ops=ops, seed=seed)
-    # no cue: the worked example in the instructions shows the solution starting right after the question
+    # the worked example shows the solution on the line after the question; ending the prompt with that newline
+    # keeps a base model from opening with a blank line (an empty first step that would end a tree search)
     return Dataset("arith", questions, arith.INSTRUCTIONS, _read_number, states_number_answer, _grade_number,
-                   {"steps": steps, "digits": digits, "ops": ops}, cue="")
+                   {"steps": steps, "digits": digits, "ops": ops}, cue="\n")
 
 
 #: ``--dataset`` name → loader ``(limit, seed, **params) -> Dataset``.

@@ -71,7 +71,9 @@ def expand(engine: Engine, dataset: Dataset, prm: PRM, questions: Sequence[Quest
         kids = []
         for c in g.completions:
             new_steps = split_steps(c.text) if last else ([c.text.strip()] if c.text.strip() else [])
-            done = last or finished(c, dataset, c.text)
+            # a blank line before any text is no step: the branch goes on from after it (rather than ending empty)
+            blank = not c.text.strip() and c.stop_reason == STEP_SEPARATOR
+            done = last or (not blank and finished(c, dataset, c.text))
             text = node.text + c.text + ("" if done else STEP_SEPARATOR)
             kids.append(Node(node.question, text, [*node.steps, *new_steps], done=done, lineage=node.lineage))
         children.append(kids)
