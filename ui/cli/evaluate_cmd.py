@@ -133,15 +133,17 @@ def run(args: argparse.Namespace) -> int:
 def _render(rows) -> None:
     from rich.table import Table
 
+    columns = ["model", "strategy", "N", "questions", "accuracy", "95% CI", "tokens/question", "tokens", "seconds",
+               "pareto"]
+    errors = any(r.error is not None for r in rows)
     table = Table(title=f"{rows[0].dataset} · accuracy in points (95% Wilson interval)")
-    for column in ("model", "strategy", "N", "questions", "accuracy", "95% CI", "tokens/question", "tokens",
-                   "seconds", "pareto"):
-        table.add_column(column, justify="left" if column in ("model", "strategy") else "right")
+    for column in columns + (["error"] if errors else []):
+        table.add_column(column, justify="left" if column in ("model", "strategy", "error") else "right")
     for r in rows:
         if r.error is not None:
-            table.add_row(r.model, r.strategy, str(r.n), "—", "—", "—", "—", "—", "—", f"error: {r.error}")
+            table.add_row(r.model, r.strategy, str(r.n), *["—"] * 7, r.error)
             continue
         table.add_row(r.model, r.strategy, str(r.n), str(r.questions), fmt_number(r.accuracy),
                       f"{r.ci95[0]:.1f}–{r.ci95[1]:.1f}", fmt_number(r.tokens_per_question), f"{r.tokens:,}",
-                      fmt_number(r.seconds), {True: "★", False: "", None: ""}[r.pareto])
+                      fmt_number(r.seconds), {True: "★", False: "", None: ""}[r.pareto], *([""] if errors else []))
     console().print(table)
