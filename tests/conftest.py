@@ -51,3 +51,9 @@ def smollm2_engine():
     engine = load_engine("smollm2-135m-instruct", device="cpu")
     yield engine
     engine.close()
+
+
+@pytest.fixture(scope="session")
+def prior_cache_dir(tmp_path_factory):
+    """One folder of fitted catalog priors for the whole run (the Recommender fits a benchmark once, then reads it)."""
+    return tmp_path_factory.mktemp("priors")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -21,10 +19,10 @@ for pick in discoverer.find_top_k(k=5):
 '''
 
 
-def test_readme_example_runs_as_written(monkeypatch, tmp_path, capsys, shipped_catalog):
+def test_readme_example_runs_as_written(monkeypatch, prior_cache_dir, capsys, shipped_catalog):
     from index import constants
 
-    monkeypatch.setattr(constants, "PRIOR_CACHE_DIR", tmp_path)
+    monkeypatch.setattr(constants, "PRIOR_CACHE_DIR", prior_cache_dir)
     exec(compile(README_EXAMPLE, "README", "exec"), {})
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 5 and [line.split()[0] for line in lines] == ["1", "2", "3", "4", "5"]
@@ -33,10 +31,10 @@ def test_readme_example_runs_as_written(monkeypatch, tmp_path, capsys, shipped_c
         assert record.family == "llama-3.1" and 7.5 <= record.params_b <= 8.5  # the llama-3.1-8b tree
 
 
-def test_tree_names_are_case_insensitive_and_confirmed(shortlister, tmp_path):
+def test_tree_names_are_case_insensitive_and_confirmed(shortlister, prior_cache_dir):
     from recommender.pipeline import Recommender
 
-    rec = Recommender(shortlister, prior_cache=tmp_path)
+    rec = Recommender(shortlister, prior_cache=prior_cache_dir)
     picks = ModelDiscoverer(model_family="Mistral-7B", task="gsm8k", budget=800, recommender=rec).find_top_k(k=3)
     assert len(picks) == 3 and picks[0].measured is not None and picks[0].measured.n > 0
     assert all(shortlister.catalog.get(p.id).family == "mistral" for p in picks)
@@ -50,12 +48,17 @@ def test_bad_arguments_fail_before_loading(kwargs, error):
         ModelDiscoverer(**{"task": "math", **kwargs})
 
 
-def test_cli_recommend_json():
-    out = subprocess.run([sys.executable, "-m", "ui.cli.main", "recommend", "best 7B model for math, apache-2.0",
-                          "--k", "3", "--budget", "200", "--json"], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr
-    data = json.loads(out.stdout)
-    assert len(data["picks"]) == 3 and data["spent_queries"] <= 200 and "confirm:" in out.stderr
-    bad = subprocess.run([sys.executable, "-m", "ui.cli.main", "recommend", "math", "--budget", "-3", "--json"],
-                         capture_output=True, text=True, timeout=60)
-    assert bad.returncode != 0 and "error" in json.loads(bad.stdout)
+def test_cli_recommend_json(prior_cache_dir, monkeypatch, capsys):
+    from index import constants
+    from ui.cli.main import main
+
+    monkeypatch.setattr(constants, "PRIOR_CACHE_DIR", prior_cache_dir)
+    assert main(["recommend", "best 7B model for math, apache-2.0", "--k", "3", "--budget", "200", "--json"]) == 0
+    out = capsys.readouterr()
+    data = json.loads(out.out)
+    assert len(data["picks"]) == 3 and data["spent_queries"] <= 200 and "confirm:" in out.err
+    with pytest.raises(SystemExit) as usage:  # argparse refuses the option itself, as JSON
+        main(["recommend", "math", "--budget", "-3", "--json"])
+    assert usage.value.code == 2 and json.loads(capsys.readouterr().out)["error"]["type"] == "usage"
+    assert main(["recommend", "best math model, budget of 0 queries", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["error"]["type"] == "invalid_budget"

@@ -15,8 +15,8 @@ MATH = "best 7B model for grade-school math with an apache-2.0 license"
 
 
 @pytest.fixture(scope="session")
-def prior_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("priors")
+def prior_dir(prior_cache_dir):
+    return prior_cache_dir
 
 
 @pytest.fixture(scope="session")
