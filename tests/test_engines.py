@@ -60,24 +60,24 @@ class TestTransformersEngine:
         assert prompt.endswith("<|im_start|>assistant\n")
 
     def test_batched_greedy_matches_one_at_a_time(self, engine, chats):
-        generations = engine.generate(chats, max_tokens=24)
+        generations = engine.generate(chats, max_tokens=16)
         assert len(generations) == len(chats)
         agree = 0
         for prompt, generation in zip(chats, generations):
             (completion,) = generation.completions
-            text, tokens = _reference(engine, prompt, 24)
+            text, tokens = _reference(engine, prompt, 16)
             if completion.text == text:
                 agree += 1
                 assert completion.tokens == tokens, (prompt, completion)
-            assert completion.finish_reason == ("length" if completion.tokens == 24 else "stop")
+            assert completion.finish_reason == ("length" if completion.tokens == 16 else "stop")
             assert generation.prompt_tokens == len(engine.tokenizer(prompt)["input_ids"])
         # float32 left-padded batches can flip a near-tie argmax; nearly all must agree exactly.
         assert agree >= len(chats) - 1
         assert sum(g.seconds for g in generations) > 0
 
     def test_stop_strings_cut_text_and_tokens(self, engine, chats):
-        free = engine.generate(chats, max_tokens=40)
-        stopped = engine.generate(chats, max_tokens=40, stop=[" ", "\n"])
+        free = engine.generate(chats, max_tokens=24)
+        stopped = engine.generate(chats, max_tokens=24, stop=[" ", "\n"])
         for a, b in zip(free, stopped):
             full, cut = a.completions[0], b.completions[0]
             if " " not in full.text:
@@ -88,15 +88,15 @@ class TestTransformersEngine:
             assert 0 < cut.tokens < full.tokens
 
     def test_n_samples_seeded(self, engine, chats):
-        first = engine.generate(chats[:2], n=4, temperature=1.0, max_tokens=16, seed=3)
-        again = engine.generate(chats[:2], n=4, temperature=1.0, max_tokens=16, seed=3)
-        other = engine.generate(chats[:2], n=4, temperature=1.0, max_tokens=16, seed=4)
+        first = engine.generate(chats[:2], n=4, temperature=1.0, max_tokens=8, seed=3)
+        again = engine.generate(chats[:2], n=4, temperature=1.0, max_tokens=8, seed=3)
+        other = engine.generate(chats[:2], n=4, temperature=1.0, max_tokens=8, seed=4)
         assert [len(g.completions) for g in first] == [4, 4]
         assert first == [g.__class__(g.completions, g.prompt_tokens, f.seconds) for g, f in zip(again, first)]
         assert [g.completions for g in first] != [g.completions for g in other]
         assert len({c.text for c in first[0].completions}) >= 2
         for g in first:
-            assert g.tokens == sum(c.tokens for c in g.completions) and all(0 < c.tokens <= 16 for c in g.completions)
+            assert g.tokens == sum(c.tokens for c in g.completions) and all(0 < c.tokens <= 8 for c in g.completions)
             assert all(c.logprob is not None and c.logprob <= 0 for c in g.completions)
 
     def test_greedy_n_repeats(self, engine, chats):
@@ -107,8 +107,8 @@ class TestTransformersEngine:
         from recommender.confirm.engines import TransformersEngine
 
         small = TransformersEngine(engine.model, engine.tokenizer, model_id="x", revision="y", batch_size=2)
-        a = [g.completions[0].text for g in small.generate(chats, max_tokens=12)]
-        b = [g.completions[0].text for g in engine.generate(chats, max_tokens=12)]
+        a = [g.completions[0].text for g in small.generate(chats, max_tokens=8)]
+        b = [g.completions[0].text for g in engine.generate(chats, max_tokens=8)]
         assert sum(x == y for x, y in zip(a, b)) >= len(chats) - 1
 
     @pytest.mark.parametrize(
