@@ -7,10 +7,11 @@ method sees only the sizes ≤ D_max/γ (D = 0 included) and predicts the loss a
 - RelAcc: (L_worst − L_selected) / (L_worst − L_best) × 100, for the model with the lowest prediction;
 - RMSE: root mean squared error (loss units) on the sizes not fitted, per model, averaged over models (laws only).
 
-Methods: ``lensllm`` (`PooledLensLLM`), ``rectified`` (Lin et al.'s Rectified-law selection with AtS point
-selection, `AtS`), ``zeroshot``, ``modelsize``; the report adds ``rectified_law`` (the Rectified law fitted per model
-on every point, no selection) for reference. Lin et al.'s published AtS figures (``results_tab1.txt``) are printed
-beside ours, with the issue's target check (PASS/MISS per cell).
+Methods: ``lensllm`` (`PooledLensLLM`: the family-pooled law stacked with the power-phase line), ``rectified``
+(Lin et al.'s Rectified-law selection with AtS point selection, `AtS`), ``zeroshot``, ``modelsize``; the report
+adds ``rectified_law`` (the Rectified law fitted per model on every point, no selection) for reference. Lin et al.'s
+published AtS figures (``results_tab1.txt``) are printed beside ours, with the issue's target check (PASS/MISS per
+cell).
 
     python -m evals.bench_lensllm                    # both shipped files → evals/reports/bench_lensllm.{md,json,png}
     python -m evals.bench_lensllm --curves FILE.csv --ratios 8 64
@@ -306,7 +307,10 @@ def main(argv: list[str] | None = None) -> int:
         (REPORTS / "bench_lensllm.md").write_text(
             "# LensLLM replication (Lin et al. Table 1 layout)\n\n"
             "`python -m evals.bench_lensllm` — methods fit on sizes ≤ D_max/γ (D = 0 included) and predict the loss "
-            "at D_max. `rectified` = Rectified-law selection with AtS point selection (ours); `rectified_law` = the "
+            "at D_max. `lensllm` = `PooledLensLLM`: the law on the zero-shot and power-phase points with one E per "
+            "file and a per-family empirical-Bayes prior on β, stacked with the power-phase line (slope shrunk "
+            "toward the family's) by the log predictive density of the last one and two sizes held out. "
+            "`rectified` = Rectified-law selection with AtS point selection (ours); `rectified_law` = the "
             "Rectified law fitted per model on every point; `published AtS` = Lin et al.'s results_tab1.txt. "
             "ModelSize's sign is opposite to the paper's (our key is −log params, theirs log params).\n\n"
             + table + "\n\n## Target check (LensLLM vs published AtS; RMSE vs our AtS)\n\n" + check_md

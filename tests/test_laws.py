@@ -95,6 +95,29 @@ class TestPooledLensLLM:
         assert np.mean(np.abs(np.log(mean / truth))) < 0.1
 
 
+    def test_family_prior_on_beta_and_groups_checked(self):
+        rng = np.random.default_rng(1)
+        params = [(100, 20, 0.35), (90, 15, 0.36), (120, 25, 0.34), (60, 10, 0.2), (70, 12, 0.21)]
+        curves = np.array([rectified(SIZES, b, dl, beta, 1.0) * np.exp(rng.normal(0, 0.002, SIZES.size))
+                           for b, dl, beta in params])
+        groups = ("a", "a", "a", "b", "b")
+        pooled = PooledLensLLM().fit_many(SIZES, curves, groups)
+        assert set(pooled.beta_prior_) == {"a", "b"}
+        # each family's prior mean sits near its own β, not the file's
+        assert pooled.beta_prior_["a"][0] > pooled.beta_prior_["b"][0]
+        assert set(pooled.holdout_loglik_) == {"law", "power_phase"}
+        with pytest.raises(ValueError, match="groups has 2 entries"):
+            PooledLensLLM().fit_many(SIZES, curves, ("a", "b"))
+
+    def test_random_effects(self):
+        from recommender.predict._fit import random_effects
+
+        mu, tau2 = random_effects([0.3, 0.3, 0.3], [1e-4, 1e-4, 1e-4])
+        assert mu == pytest.approx(0.3) and tau2 == 0.0
+        mu, tau2 = random_effects([0.1, 0.5, 0.3], [1e-4, 1e-4, 1e-4])
+        assert mu == pytest.approx(0.3) and tau2 == pytest.approx(0.04 - 1e-4, rel=1e-6)
+        assert random_effects([0.3], [1e-4])[1] == float("inf")
+
 class TestBaselines:
     def test_zero_shot(self):
         mean, std = ZeroShot().fit([0, 200, 400], [3.0, 2.5, 2.4]).predict([10, 100])

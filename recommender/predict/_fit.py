@@ -156,3 +156,20 @@ def power_phase_start(
             accepted = k
             break
     return float(sizes[nz][n - accepted])
+
+
+def random_effects(estimates: np.ndarray, variances: np.ndarray) -> tuple[float, float]:
+    """Empirical-Bayes normal prior of a parameter from its per-model estimates: (mean, between-model variance τ²).
+
+    The normal-normal hierarchical model θ_m ~ N(μ, τ²), θ̂_m ~ N(θ_m, v_m) with τ² by DerSimonian–Laird's method
+    of moments (clipped at 0) and μ the inverse-variance mean under it. With one model τ² is infinite (no pooling).
+    """
+    estimates, variances = np.asarray(estimates, float), np.maximum(np.asarray(variances, float), 1e-12)
+    w = 1.0 / variances
+    if estimates.size < 2:
+        return float(estimates.mean()), float("inf")
+    mu = float(np.sum(w * estimates) / w.sum())
+    q = float(np.sum(w * (estimates - mu) ** 2))
+    tau2 = max(0.0, (q - (estimates.size - 1)) / (w.sum() - np.sum(w**2) / w.sum()))
+    wr = 1.0 / (variances + tau2)
+    return float(np.sum(wr * estimates) / wr.sum()), tau2

@@ -21,13 +21,16 @@ makes LensLLM *algebraically* the Rectified law (`LensLLMLaw` with ``ntk=None`` 
 a test checks it). What LensLLM adds here therefore comes from the fit, not from the formula:
 
 1. *pooling* (`PooledLensLLM`): E is the loss floor of the task's test set, so one E is shared by all the models
-   fine-tuned on the same data; it is estimated by profiling the summed fit cost over a grid of E (empirical
-   Bayes with a point-mass hyperprior), and each model keeps its own B, F, β.
-2. *the zero-shot point*: D = 0 enters the law exactly (L(0) = B/F + E), which pins F; it is kept.
-3. *the phase transition*: the power phase is detected with Lin et al.'s Accept-then-Stop rule
-   (`power_phase_start`) and the law's power-phase limit (a line in log-log space on the power-phase points) is a
-   second extrapolator; a pooled back-test on the largest sizes each model has (held out, refitted without them)
-   weighs the two extrapolators per file and budget by inverse mean squared log error.
+   fine-tuned on the same data (profiled over a grid of E: an empirical-Bayes point estimate); β gets a
+   hierarchical normal prior per model family (DerSimonian–Laird between-model variance from the per-model
+   estimates and their Jacobian variances), under which every model is refitted; B and F stay per model.
+2. *point selection*: the power phase is detected with Lin et al.'s Accept-then-Stop rule (`power_phase_start`);
+   the law is fitted on the zero-shot point (D = 0 enters exactly, L(0) = B/F + E) and the power-phase points.
+3. *two extrapolators, stacked*: the law's power-phase limit (a line in log-log space on the power-phase points,
+   what AtS extrapolates, its slope shrunk toward the family's by the same normal-normal model) is a second
+   extrapolator; the weight between law and line maximises the pooled log predictive density of the last one and
+   last two sizes hidden and predicted (stacking of predictive distributions; Yao, Vehtari, Simpson, Gelman,
+   Bayesian Analysis 2018), one weight per file and budget.
 
 Where the model itself is at hand (``finetune-select``), `ntk_term` computes F from it as the paper does, and
 `LensLLMLaw(ntk=F)` holds F fixed.
@@ -35,7 +38,8 @@ Where the model itself is at hand (``finetune-select``), `ntk_term` computes F f
 Every fit is bounded least squares on log-loss (`scipy.optimize.least_squares`, trust-region reflective) from a
 deterministic grid of starts over (β, log F), keeping the best; uncertainties come from the Jacobian covariance
 (delta method on log L) plus the residual scale, and for the pooled estimator the spread between its two
-extrapolators.
+extrapolators. The replication (`evals/bench_lensllm.py`, report `evals/reports/bench_lensllm.md`) gives the
+figures.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 from sklearn.exceptions import NotFittedError
 
-from recommender.predict._fit import CurveFit, fit_curve, law, power_phase_start
+from recommender.predict._fit import CurveFit, fit_curve, law, power_phase_start, random_effects
 
 if TYPE_CHECKING:
     import torch
@@ -199,29 +203,43 @@ class LensLLMLaw(RectifiedLaw):
 
 
 class PooledLensLLM:
-    """LensLLM fitted to many curves at once: one E per file, a pooled back-test weighing two extrapolators.
+    """LensLLM fitted to many curves at once: hierarchical (empirical-Bayes) pooling, two extrapolators, stacking.
 
-    Each model m gets L_m(D) = B_m / (F_m + D^β_m) + E with E shared (the task's loss floor; chosen from
-    `e_grid` × the smallest observed loss by the least summed log-loss cost, i.e. an empirical-Bayes point
-    estimate). Beside it, the law's power-phase limit — a line in log-log space through the points at or above the
-    detected transition (`power_phase_start`), which is what Lin et al.'s AtS extrapolates — gives a second
-    prediction. Both are refitted with the `holdout` largest sizes hidden; their mean squared log error on those
-    sizes, pooled over all models, sets the weight of each extrapolator (inverse MSE), and the final prediction is
-    the weighted geometric mean.
+    Each model m has L_m(D) = B_m / (F_m + D^β_m) + E. The fit, fixed once for every file:
+
+    1. *Point selection*: Lin et al.'s Accept-then-Stop rule (`power_phase_start`) finds each model's power phase;
+       the law is fitted on the zero-shot point and the power-phase points (the pre-power points between them get
+       weight 0: the law's F would otherwise spend itself on the pre-power knee instead of the curvature that
+       matters for extrapolation).
+    2. *Shared E*: E is the loss floor of the task's test set, so one E serves the file, chosen from `e_grid` × the
+       smallest observed loss by the least summed cost (a profile, i.e. an empirical-Bayes point estimate).
+    3. *Pooled β*: per-model β estimates and their Jacobian variances give a normal prior β_m ~ N(μ_g, τ_g²) per
+       family g (DerSimonian–Laird τ², `random_effects`); every model is refitted with that prior as an extra
+       least-squares residual, so a model whose own points pin β poorly borrows from its family.
+    4. *The power-phase line* (the law's D^β ≫ F, E → 0 limit, which AtS extrapolates): log L = a − β·log D on
+       the power-phase points, its slope shrunk toward the family's by the same normal-normal model.
+    5. *Stacking*: both extrapolators are refitted with the last point hidden and with the last two hidden; the
+       weight w of the law maximises the pooled log predictive density of the hidden log losses under the mixture
+       w·p_law + (1 − w)·p_line (stacking of predictive distributions, Yao et al. 2018), summed over models.
+
+    The prediction is the weighted geometric mean of the two extrapolators; its std is that of the two-component
+    mixture on log L (each component's predictive variance — parameter covariance plus residual scale — and the
+    spread between them), times the mean.
 
     Args:
         e_grid: fractions of the smallest observed loss tried for the shared E.
         zero_weight: weight of the zero-shot point.
-        holdout: how many of the largest sizes the back-test hides (needs ≥ 3 + `holdout` non-zero sizes;
-            otherwise the weights are 1/2 each).
+        holdouts: how many of the largest sizes each predictive check hides (a check runs when at least 3
+            non-zero sizes remain; with none, w = 1/2).
         delta: Accept-then-Stop threshold of the transition rule.
 
     Attributes:
         E_: the shared irreducible loss.
         laws_: per-model parameters (dict with B, F, beta, E).
         transitions_: detected power-phase start per model.
-        weight_law_: weight of the law's extrapolation (1 − that of the power-phase line).
-        backtest_mse_: {"law": ..., "power_phase": ...} pooled back-test errors (log-loss²).
+        beta_prior_: family → (μ, τ) of the law's β prior (τ = inf: one model, no pooling).
+        weight_law_: stacking weight of the law's extrapolation (1 − that of the power-phase line).
+        holdout_loglik_: {"law": ..., "power_phase": ...} summed log predictive densities of the hidden points.
 
     Example:
         >>> pooled = PooledLensLLM().fit_many(sizes, losses)  # doctest: +SKIP
@@ -233,12 +251,12 @@ class PooledLensLLM:
         *,
         e_grid: Sequence[float] = (0.0, 0.3, 0.6, 0.8, 0.9),
         zero_weight: float = 1.0,
-        holdout: int = 2,
+        holdouts: Sequence[int] = (1, 2),
         delta: float = 5.0,
     ):
         self.e_grid = e_grid
         self.zero_weight = zero_weight
-        self.holdout = holdout
+        self.holdouts = holdouts
         self.delta = delta
 
     def fit_many(self, sizes, losses, groups: Sequence[str] | None = None) -> "PooledLensLLM":
@@ -247,8 +265,8 @@ class PooledLensLLM:
         Args:
             sizes: training-set sizes shared by all curves, shape (n_sizes,).
             losses: losses, shape (n_models, n_sizes), finite and > 0.
-            groups: model families; accepted for API symmetry and recorded in `groups_` (E is shared by the
-                whole file because it belongs to the test set, not to a family).
+            groups: model families (the pooling groups of β and of the line's slope); ``None`` pools the whole
+                file as one group.
 
         Returns:
             self.
@@ -259,62 +277,70 @@ class PooledLensLLM:
             raise ValueError(f"losses has {losses.shape[1]} columns but there are {sizes.size} sizes")
         for row in losses:
             _check_curve(sizes, row)
+        if groups is not None and len(groups) != len(losses):
+            raise ValueError(f"groups has {len(groups)} entries but there are {len(losses)} curves")
         order = np.argsort(sizes)
         sizes, losses = sizes[order], losses[:, order]
         self.groups_ = tuple(groups) if groups is not None else ("all",) * len(losses)
-        # back-test: hide the largest sizes, refit both extrapolators, score them on what was hidden
+        # predictive checks: hide the largest sizes, refit both extrapolators, score the hidden log losses
         n_nonzero = int(np.sum(sizes > 0))
-        if n_nonzero >= 3 + self.holdout:
-            keep = slice(0, sizes.size - self.holdout)
-            law_fits, _ = self._fit_law(sizes[keep], losses[:, keep])
-            lines = [self._fit_line(sizes[keep], row) for row in losses[:, keep]]
-            hidden = sizes[-self.holdout :]
-            truth = np.log(losses[:, -self.holdout :])
-            mse_law = float(np.mean([(f.log_predict(hidden)[0] - t) ** 2 for f, t in zip(law_fits, truth)]))
-            mse_line = float(np.mean([(_line_predict(l, hidden)[0] - t) ** 2 for l, t in zip(lines, truth)]))
-            mse_law, mse_line = max(mse_law, 1e-12), max(mse_line, 1e-12)
-            self.weight_law_ = (1 / mse_law) / (1 / mse_law + 1 / mse_line)
-            self.backtest_mse_ = {"law": mse_law, "power_phase": mse_line}
-        else:
-            self.weight_law_, self.backtest_mse_ = 0.5, {"law": float("nan"), "power_phase": float("nan")}
-        self.fits_, self.E_ = self._fit_law(sizes, losses)
-        self.lines_ = [self._fit_line(sizes, row) for row in losses]
-        self.transitions_ = np.array([l[3] for l in self.lines_])
+        ll_law, ll_line = np.zeros(len(losses)), np.zeros(len(losses))
+        checks = [k for k in self.holdouts if n_nonzero - k >= 3]
+        for k in checks:
+            keep, hidden = slice(0, sizes.size - k), sizes[-k:]
+            truth = np.log(losses[:, -k:])
+            fits, lines, _, _ = self._fit(sizes[keep], losses[:, keep])
+            for m, (fit, line) in enumerate(zip(fits, lines)):
+                ll_law[m] += _log_density(truth[m], *fit.log_predict(hidden))
+                ll_line[m] += _log_density(truth[m], *_shrunk_line_predict(line, hidden))
+        self.weight_law_ = _stacking_weight(ll_law, ll_line) if checks else 0.5
+        self.holdout_loglik_ = {"law": float(ll_law.sum()), "power_phase": float(ll_line.sum())}
+        self.fits_, self.lines_, self.E_, self.beta_prior_ = self._fit(sizes, losses)
+        self.transitions_ = np.array([line[3] for line in self.lines_])
         self.laws_ = [
             {"B": float(np.exp(f.params[0])), "F": float(np.exp(f.params[1])), "beta": float(f.params[2]), "E": self.E_}
             for f in self.fits_
         ]
         return self
 
-    def _fit_law(self, sizes: np.ndarray, losses: np.ndarray) -> tuple[list[CurveFit], float]:
-        """Per-model law fits under each shared E of the grid; the E with the least summed cost wins."""
+    def _fit(self, sizes: np.ndarray, losses: np.ndarray):
+        """Both extrapolators on one set of points: (law fits, shrunk lines, shared E, β prior per family)."""
+        groups = np.array(self.groups_)
+        starts = [power_phase_start(sizes, row, delta=self.delta) for row in losses]
+        weights = [np.where(sizes == 0, self.zero_weight, np.where(sizes >= s, 1.0, 0.0)) for s in starts]
         floor = float(losses[:, sizes > 0].min())
         best = None
         for frac in self.e_grid:
-            e = frac * floor
-            fits = [
-                fit_curve(sizes, row, np.where(sizes == 0, self.zero_weight, 1.0), fixed={3: e}) for row in losses
-            ]
+            fits = [fit_curve(sizes, row, w, fixed={3: frac * floor}) for row, w in zip(losses, weights)]
             cost = sum(f.cost for f in fits)
             if best is None or cost < best[0]:
-                best = (cost, fits, e)
+                best = (cost, fits, frac * floor)
         assert best is not None
-        return best[1], float(best[2])
-
-    def _fit_line(self, sizes: np.ndarray, losses: np.ndarray):
-        """The power-phase limit of the law: log L = a − β·log D on the points at or above the transition."""
-        start = power_phase_start(sizes, losses, delta=self.delta)
-        m = sizes >= start
-        x, y = np.log(sizes[m]), np.log(losses[m])
-        coef, cov = _polyfit_cov(x, y)
-        return coef, cov, x, start
+        _, fits, e = best
+        # empirical-Bayes prior on β per family, then refit every model under it
+        beta = np.array([f.params[2] for f in fits])
+        var = np.array([f.cov[f.free.index(2), f.free.index(2)] for f in fits])
+        prior, pooled = {}, []
+        for g in dict.fromkeys(groups):
+            mu, tau2 = random_effects(beta[groups == g], var[groups == g])
+            prior[g] = (mu, float(np.sqrt(max(tau2, BETA_TAU_FLOOR**2))))
+        for fit, row, w, g in zip(fits, losses, weights, groups):
+            mu, tau = prior[g]
+            if not np.isfinite(tau):
+                pooled.append(fit)
+                continue
+            # the prior as a residual on the scale of the data's residuals: cost = Σr²/2σ² + (β − μ)²/2τ²
+            penalty = lambda p, mu=mu, tau=tau, sig=fit.residual_std: np.array([sig * (p[2] - mu) / tau])
+            pooled.append(fit_curve(sizes, row, w, fixed={3: e}, penalty=penalty))
+        lines = _shrunk_lines(sizes, losses, starts, groups)
+        return pooled, lines, float(e), prior
 
     def predict(self, sizes) -> tuple[np.ndarray, np.ndarray]:
         """Predicted loss and standard deviation for every model at `sizes`.
 
         Returns:
             (mean, std), each shaped (n_models, len(sizes)); std > 0. The std is that of the two-component mixture
-            on log L (each component's delta-method variance plus the spread between them), times the mean.
+            on log L (each component's predictive variance plus the spread between them), times the mean.
 
         Raises:
             NotFittedError: before `fit_many`.
@@ -325,12 +351,69 @@ class PooledLensLLM:
         means, stds = [], []
         for fit, line in zip(self.fits_, self.lines_):
             m_law, s_law = fit.log_predict(sizes)
-            m_line, s_line = _line_predict(line, sizes)
+            m_line, s_line = _shrunk_line_predict(line, sizes)
             mu = w * m_law + (1 - w) * m_line
             var = w * s_law**2 + (1 - w) * s_line**2 + w * (1 - w) * (m_law - m_line) ** 2
             means.append(np.exp(mu))
             stds.append(np.exp(mu) * np.sqrt(var))
         return np.array(means), np.array(stds)
+
+
+#: floor on the between-model spread τ of the law's β: with τ² = 0 from the moment estimate the prior would fix
+#: every model's β at the family mean exactly (the line's slope, a linear estimate, takes τ² = 0 as it comes).
+BETA_TAU_FLOOR = 1e-3
+
+
+def _shrunk_lines(sizes: np.ndarray, losses: np.ndarray, starts: Sequence[float], groups: np.ndarray) -> list:
+    """Power-phase lines log L = c0 + c1·log D, the slope c1 shrunk toward the family's (normal-normal model).
+
+    Returns one ``(coef, cov, x, start, s2)`` per model: coefficients, their covariance after shrinkage, the log
+    sizes used, the power-phase start, and the residual variance (floored at 0.5%²).
+    """
+    raw = []
+    for row, start in zip(losses, starts):
+        m = sizes >= start
+        x, y = np.log(sizes[m]), np.log(row[m])
+        xm = float(x.mean())
+        slope, level = np.polyfit(x - xm, y, 1)
+        s2 = max(float(np.sum((y - level - slope * (x - xm)) ** 2)) / max(len(x) - 2, 1), 0.005**2)
+        raw.append((xm, level, slope, s2 / float(np.sum((x - xm) ** 2)), s2, x, start))
+    slopes, var = np.array([r[2] for r in raw]), np.array([r[3] for r in raw])
+    prior = {g: random_effects(slopes[groups == g], var[groups == g]) for g in dict.fromkeys(groups)}
+    lines = []
+    for (xm, level, slope, v, s2, x, start), g in zip(raw, groups):
+        mu, tau2 = prior[g]
+        if np.isfinite(tau2):
+            lam = tau2 / (tau2 + v)
+            slope, v = lam * slope + (1 - lam) * mu, lam * v
+        # centred level and slope are uncorrelated; back to (c0, c1) about log D = 0
+        coef = np.array([level - slope * xm, slope])
+        cov = np.array([[s2 / len(x) + xm**2 * v, -xm * v], [-xm * v, v]])
+        lines.append((coef, cov, x, start, s2))
+    return lines
+
+
+def _shrunk_line_predict(line, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and predictive std of log L on a shrunk line (coefficient covariance plus the residual variance)."""
+    coef, cov, _, _, s2 = line
+    X = np.column_stack([np.ones(len(sizes)), np.log(np.maximum(sizes, 1.0))])
+    var = np.einsum("ij,jk,ik->i", X, cov, X)
+    return X @ coef, np.sqrt(var + s2)
+
+
+def _log_density(truth: np.ndarray, mean: np.ndarray, std: np.ndarray) -> float:
+    """Summed normal log density of `truth` under (mean, std)."""
+    return float(np.sum(-0.5 * ((truth - mean) / std) ** 2 - np.log(std) - 0.5 * np.log(2 * np.pi)))
+
+
+def _stacking_weight(ll_a: np.ndarray, ll_b: np.ndarray) -> float:
+    """The w ∈ [0, 1] maximising Σ_m log(w·exp(ll_a[m]) + (1 − w)·exp(ll_b[m])) (per-model log densities)."""
+    from scipy.optimize import minimize_scalar
+
+    def loss(w: float) -> float:
+        return -float(np.sum(np.logaddexp(np.log(max(w, 1e-12)) + ll_a, np.log(max(1 - w, 1e-12)) + ll_b)))
+
+    return float(minimize_scalar(loss, bounds=(0.0, 1.0), method="bounded").x)
 
 
 def _polyfit_cov(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
