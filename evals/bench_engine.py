@@ -33,12 +33,13 @@ REPORTS = ROOT / "evals" / "reports"
 MODEL = "smollm2-135m-instruct"
 
 
-def bench_prompts(count: int) -> list[str]:
-    """`count` user messages (arith questions with the dataset's instructions), before chat templating."""
+def bench_prompts(count: int, kind: str = "arith") -> list[str]:
+    """`count` user messages before chat templating: ``arith`` = the dataset's full prompt (instructions and a
+    worked example, ~160 tokens templated), ``short`` = the bare question (~60 tokens templated)."""
     from recommender.confirm.datasets import load_dataset
 
     dataset = load_dataset("arith", limit=count, seed=0)
-    return [dataset.prompt(q) for q in dataset.questions]
+    return [dataset.prompt(q) if kind == "arith" else q.text for q in dataset.questions]
 
 
 def best_run(fn, chats: list[str], reps: int) -> tuple[float, int]:
@@ -132,6 +133,7 @@ def run_vllm_subprocess(args: argparse.Namespace) -> dict | None:
         print(f"bench_engine: no {python}; run scripts/setup_vllm.sh for the vLLM rows", file=sys.stderr)
         return None
     cmd = [str(python), "-m", "evals.bench_engine", "--vllm-only", "--prompts", str(args.prompts),
+           "--prompt-kind", args.prompt_kind,
            "--max-tokens", str(args.max_tokens), "--reps", str(args.reps)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     if proc.returncode != 0:
@@ -143,7 +145,8 @@ def run_vllm_subprocess(args: argparse.Namespace) -> dict | None:
 def report(results: dict, args: argparse.Namespace, load: str) -> str:
     rows = [(name, r) for name, r in results.items() if isinstance(r, dict) and "seconds" in r]
     lines = [
-        f"# Engine throughput: {MODEL}, {args.prompts} prompts × ≤ {args.max_tokens} new tokens, greedy",
+        f"# Engine throughput: {MODEL}, {args.prompts} {args.prompt_kind} prompts × ≤ {args.max_tokens} new tokens, "
+        "greedy",
         "",
         f"{platform.machine()}, {os.cpu_count()} cores, torch threads {_threads()}, load average before the run: "
         f"{load}; best of {args.reps}.",
@@ -182,9 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--reps", type=int, default=1, help="timed runs per path (vLLM paths: at least 3)")
     parser.add_argument("--naive-prompts", type=int, default=16, help="prompts for the one-at-a-time path")
+    parser.add_argument("--prompt-kind", choices=("arith", "short"), default="arith",
+                        help="full arith prompts (prefill-heavy) or bare questions (decode-heavy)")
     parser.add_argument("--vllm-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    prompts = bench_prompts(args.prompts)
+    prompts = bench_prompts(args.prompts, args.prompt_kind)
     if args.vllm_only:
         print(json.dumps(vllm_paths(prompts, args.max_tokens, args.reps)))
         return 0
@@ -199,8 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     text = report(results, args, load)
     print(text)
     REPORTS.mkdir(parents=True, exist_ok=True)
-    (REPORTS / "bench_engine.md").write_text(text)
-    (REPORTS / "bench_engine.json").write_text(json.dumps({"config": vars(args), "results": results}, indent=2))
+    stem = "bench_engine" if args.prompt_kind == "arith" else f"bench_engine_{args.prompt_kind}"
+    (REPORTS / f"{stem}.md").write_text(text)
+    (REPORTS / f"{stem}.json").write_text(json.dumps({"config": vars(args), "results": results}, indent=2))
     return 0
 
 
