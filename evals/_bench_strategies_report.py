@@ -32,8 +32,11 @@ def markdown(rows: list[dict], extra: dict, settings: dict) -> str:
         "only comparable within a table.",
         "",
         f"arith: {settings['steps']} events per problem, {settings['digits']}-digit numbers, operations "
-        f"`{settings['ops']}`; {settings['arith_questions']} questions at N ≤ 4 and the first "
-        f"{settings['arith_questions_16']} of them at N = 16 (fewer, because cost grows with N). Sampling at "
+        f"`{settings['ops']}`; {settings['arith_questions']} questions at N ≤ 4"
+        + (f" and the first {settings['arith_questions_16']} of them at N = 16 (fewer, because cost grows with N)"
+           if any(r["n"] >= 16 for r in rows) else "; N = 16 was not run (it did not fit the time on the shared "
+           "cores)")
+        + f"; GSM8K: {settings['gsm8k_questions']} questions. Sampling at "
         f"temperature 0.8; whole solutions up to {settings['max_tokens']} tokens; tree searches (M = "
         f"{settings['width']}) take steps of up to {settings['step_tokens']} tokens, at most "
         f"{settings['max_steps']} steps, scores aggregated by `min`; Best-of-N scores by the `last` step. "
