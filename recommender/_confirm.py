@@ -43,6 +43,8 @@ class ConfirmOutcome:
         arms: how many candidates were raced.
         message: one sentence for the stage's `done` event.
         best_strategy: where evaluated live, the best (strategy, N) found.
+        ranking: recorded confirmation's raced ids, in measured order: the returned arm first, then
+            arms that survived longer (more pulls), then by measured mean, ties in the predicted order.
     """
 
     measured: dict[str, Measurement] = field(default_factory=dict)
@@ -52,6 +54,7 @@ class ConfirmOutcome:
     arms: int = 0
     message: str = ""
     best_strategy: str | None = None
+    ranking: tuple[str, ...] = ()
 
 
 class _ProgressOracle:
@@ -108,7 +111,7 @@ def race(oracle, ids: Sequence[str], prior: Prior | None, budget: int, *, seed: 
 
 def confirm_recorded(
     matrix: ResponseMatrix, candidates: Sequence[str], predicted: Sequence[tuple[float, float] | None],
-    budget: int, *, seed: int = 0, report: Callable[[int, int], None] | None = None,
+    budget: int, *, seed: int = 0, report: Callable[[int, int], None] | None = None, exhaustive: bool = False,
 ) -> ConfirmOutcome:
     """Race the candidates present in `matrix` (best predicted first) on its recorded answers.
 
@@ -119,6 +122,7 @@ def confirm_recorded(
         budget: queries allowed.
         seed: seeds the question order and tie-breaks.
         report: called with (spent, budget) after each batch.
+        exhaustive: ask every candidate every question of the matrix instead (`budget` is then no limit).
 
     Returns:
         The outcome (empty, with a message, when no candidate is in the matrix).
@@ -127,10 +131,26 @@ def confirm_recorded(
     chosen = [(c, p) for c, p in zip(candidates, predicted) if c.lower() in in_matrix]
     if not chosen:
         return ConfirmOutcome(message=f"none of the top candidates is in the recorded {matrix.benchmark} matrix")
-    n_arms = max(2, min(len(chosen), budget // MIN_QUERIES_PER_ARM)) if len(chosen) > 1 else 1
-    chosen = chosen[:n_arms]
+    if not exhaustive:
+        n_arms = max(2, min(len(chosen), budget // MIN_QUERIES_PER_ARM)) if len(chosen) > 1 else 1
+        chosen = chosen[:n_arms]
     ids = [c for c, _ in chosen]
     sub = matrix.rows(ids)
+    if exhaustive:
+        values = sub.values
+        if report is not None:
+            report(int(values.size), int(values.size))
+        correct = values.sum(axis=1, dtype=np.int64)
+        order = np.argsort(-correct, kind="stable")  # ties keep the predicted order
+        n = matrix.n_questions
+        measured = {ids[i].lower(): Measurement(accuracy=round(100.0 * float(correct[i]) / n, 2), n=n,
+                                                interval=wilson_interval(float(correct[i]), n),
+                                                source=f"recorded:{matrix.benchmark}") for i in range(len(ids))}
+        best = ids[int(order[0])]
+        return ConfirmOutcome(measured=measured, best=best, spent=int(values.size), arms=len(ids),
+                              ranking=tuple(ids[i] for i in order),
+                              message=f"every one of {n} recorded {matrix.benchmark} questions asked of {len(ids)} "
+                                      f"candidates: {values.size:,} queries, best {best}")
     prior = None
     if all(p is not None for _, p in chosen):
         mean = np.array([p[0] for _, p in chosen]) / 100.0
@@ -148,11 +168,17 @@ def confirm_recorded(
             accuracy=round(100.0 * correct / n, 2), n=n, interval=wilson_interval(correct, n),
             source=f"recorded:{matrix.benchmark}",
         )
+    # The returned arm first; then arms that survived longer (more pulls), then by measured mean.
+    estimates = np.nan_to_num(np.asarray(result.estimates, dtype=float), nan=-1.0)
+    rest = np.lexsort((np.arange(len(ids)), -estimates, -np.asarray(result.pulls)))
+    rest = [int(i) for i in rest if int(i) != int(best) and result.pulls[i] > 0]
+    ranking = tuple(ids[i] for i in [int(best), *rest])
     algo = "prior-guided" if prior is not None else "accelerated"
     message = (f"{algo} Sequential Halving over {len(ids)} candidates on {matrix.n_questions} recorded "
                f"{matrix.benchmark} questions: {result.spent:,} queries, best {ids[best]} "
                f"({time.perf_counter() - start:.2f} s)")
-    return ConfirmOutcome(measured=measured, best=ids[best], spent=int(result.spent), arms=len(ids), message=message)
+    return ConfirmOutcome(measured=measured, best=ids[best], spent=int(result.spent), arms=len(ids), message=message,
+                          ranking=ranking)
 
 
 # Evaluating named models (the chat's "evaluate the top 3 on medqa with 200 questions") --------------------------

@@ -5,12 +5,17 @@
    ("$20 of evaluation", "2 GPU-hours" → queries, assumptions stated) and a price per 1M tokens.
 2. **retrieve** — `recommender.shortlist.Shortlister` (dense + lexical retrieval under the hard filters, best-known
    task performers added): a pool of `pool` candidates.
-3. **predict** — per candidate, the task's benchmarks: the known score where the catalog has one, the catalog
-   prior's prediction ± σ otherwise (`recommender._prior.TaskPredictor`); candidates are re-ordered by it. With
+3. **predict** — every eligible model (not only the retrieval pool) is ranked by its task vote
+   (`Recommender.task_vote`): one percentile per task benchmark — the known score where the catalog has one, the
+   catalog prior's prediction otherwise — plus a general-capability vote (the mean percentile of all its known
+   scores). Each pick still carries the known-or-predicted points ± σ (`recommender._prior.TaskPredictor`). With
    fine-tune intent the answer says that ``gemfinder finetune-select`` (LensLLM) is the tool for the final choice.
-4. **confirm** — within the discovery budget: recorded response matrices where the task's benchmark has one, a
-   live evaluation of the candidates that can run here where H-engine's `LiveOracle` is installed
-   (`recommender._confirm`); otherwise the stage is skipped and the event says why.
+4. **confirm** — within the discovery budget: recorded response matrices where the task's benchmark has one (the
+   top `confirm_pool` of the ranking that the matrix holds are raced; every raced arm is then ordered by
+   measurement — the returned arm, then longer survivors, then measured mean — ahead of the rest), a live
+   evaluation of the candidates that can run here where H-engine's `LiveOracle` is installed
+   (`recommender._confirm`); otherwise the stage is skipped and the event says why. ``confirm="exhaustive"``
+   asks the raced candidates every recorded question instead (offline evaluation's reference).
 5. **answer** — `Recommendation` with one `Pick` per model and its evidence; gem flags follow the Hidden Gems
    paper within the eligible set (`recommender.gems.gem_mask`: not in the top 1% by popularity, in the top 1% by
    known task score, strictly better than every popular model).
@@ -32,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from index.errors import InvalidBudgetError
-from index.vocabulary import TASK_BENCHMARKS
+from index.vocabulary import BENCHMARKS, TASK_BENCHMARKS
 from recommender import _confirm
 from recommender.budget import DEFAULT_RATES, BudgetRates, discovery_budget, price_bound
 from recommender.gems import gem_mask
@@ -49,7 +54,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Recommender", "CONFIRM_MODES"]
 
-CONFIRM_MODES: tuple[str, ...] = ("auto", "recorded", "live", "none")
+CONFIRM_MODES: tuple[str, ...] = ("auto", "recorded", "live", "none", "exhaustive")
 
 
 class Recommender:
@@ -65,8 +70,9 @@ class Recommender:
         catalog: where known scores, predictions and gem flags are read; default the shortlister's. It must hold the
             same rows in the same order. To hide a benchmark, hide it in the shortlister's catalog as well (its
             known-score ordering chooses the candidate pool).
-        pool: candidates carried from retrieval into prediction.
-        confirm_pool: top candidates offered to the confirm stage.
+        pool: candidates retrieval returns (their retrieval reasons; the order when no task is named); prediction
+            ranks every eligible model.
+        confirm_pool: most candidates raced by the confirm stage (the top of the ranking that a matrix holds).
         live_questions: most questions per model in a live run inside `recommend` (a CPU answers ~1 a second).
         rates: how money and GPU time convert into queries.
         prior_cache: folder of fitted priors (`None`: ``$GEMFINDER_PRIOR_CACHE``; `False`: memory only).
@@ -87,7 +93,7 @@ class Recommender:
         catalog: Catalog | None = None,
         # stage sizes
         pool: int = 100,
-        confirm_pool: int = 50,
+        confirm_pool: int = 40,
         live_questions: int = 20,
         # budgets and caches
         rates: BudgetRates = DEFAULT_RATES,
@@ -111,6 +117,9 @@ class Recommender:
         self.seed = seed
         self.predictor = TaskPredictor(self.catalog, prior, cache_dir=prior_cache)
         self._percentiles = benchmark_percentiles(self.catalog)
+        self._votes: dict[str, np.ndarray | None] = {}  # benchmark → per-row percentile of the known-or-predicted score
+        self._votes_lock = threading.Lock()
+        self._general: np.ndarray | None = None
         self._matrices: dict[str, ResponseMatrix] = {}
         self._gem_index = None
         self._gem_lock = threading.Lock()
@@ -133,7 +142,7 @@ class Recommender:
         return cls(Shortlister.load(data_dir, embedder=embedder), **kwargs)
 
     def warm_up(self, tasks: Sequence[str] = ("math",)) -> Recommender:
-        """Load what the first answer would otherwise wait for: the embedding model, the tasks' priors and their
+        """Load what the first answer would otherwise wait for: the embedding model, the tasks' priors, votes and
         recorded matrices (a chat app calls this at start-up). Returns `self`."""
         from recommender.confirm.recorded import RECORDED_BENCHMARKS
 
@@ -141,6 +150,7 @@ class Recommender:
         for task in tasks:
             for b in TASK_BENCHMARKS[task]:
                 self.predictor.prior_for(b)
+                self._benchmark_vote(b)
             _confirm.recorded_matrix([b for b in TASK_BENCHMARKS[task] if b in RECORDED_BENCHMARKS],
                                      self.oracles, self._matrices)
         return self
@@ -157,6 +167,7 @@ class Recommender:
         questions: str | Path | None = None,
         mask: np.ndarray | None = None,
         on_event: Callable[[StageEvent], None] | None = None,
+        seed: int | None = None,
     ) -> Recommendation:
         """Answer one request.
 
@@ -166,11 +177,14 @@ class Recommender:
             k: how many picks to return (1–1000).
             budget: discovery budget in queries; `None` = what the request states, else `DEFAULT_QUERIES`.
             confirm: ``"auto"`` / `True` (recorded matrices where the task has one, live where candidates can run
-                here), ``"recorded"``, ``"live"``, ``"none"`` / `False`.
+                here), ``"recorded"``, ``"live"``, ``"none"`` / `False`, or ``"exhaustive"`` (the recorded matrix's
+                every question asked of each of the top `confirm_pool` candidates it holds; the budget is not a
+                limit — offline evaluation's reference).
             questions: a JSONL file of ``{"question", "answer"}`` to evaluate live candidates on instead of the
                 task's dataset.
             mask: an extra row filter over the catalog (a follow-up keeping the previous answer's models).
             on_event: called with each `StageEvent` as it happens.
+            seed: seeds this request's confirm stage (default the Recommender's `seed`).
 
         Returns:
             The `Recommendation`, best pick first.
@@ -189,12 +203,12 @@ class Recommender:
             from recommender.confirm.datasets import load_jsonl_dataset
 
             load_jsonl_dataset(questions)
-        run = _Run(self, on_event)
+        run = _Run(self, on_event, seed=seed)
         parsed, discovery, extra_mask, price = run.parse(query, budget, mask)
         shortlist = run.retrieve(parsed, extra_mask)
-        entries, predictions = run.predict(parsed, list(shortlist.entries))
-        outcome = run.confirm(parsed, entries, predictions, discovery, mode, questions)
-        return run.answer(parsed, shortlist.eligible, entries, predictions, outcome, discovery, k, price, extra_mask)
+        ranking = run.predict(parsed, list(shortlist.entries), extra_mask)
+        outcome = run.confirm(parsed, ranking, discovery, mode, questions)
+        return run.answer(parsed, shortlist.eligible, ranking, outcome, discovery, k, price, extra_mask)
 
     def stream(self, query: str | bytes, **kwargs) -> Iterator[StageEvent | Recommendation]:
         """`recommend`, yielding each `StageEvent` as it happens and the `Recommendation` last.
@@ -304,6 +318,48 @@ class Recommender:
                 self._gem_index = GemIndex(self.catalog)
         return self._gem_index
 
+    def task_vote(self, task: str, rows: np.ndarray) -> np.ndarray:
+        """Per row of `rows`, its predicted task standing: the mean percentile (0–100) of one vote per task benchmark
+        the catalog scores — the known score, else the catalog prior's prediction, placed among the catalog's known
+        scores of that benchmark — and one general-capability vote (the mean percentile of all its known scores).
+        NaN where nothing is known or predicted.
+
+        Benchmarks share a strong common factor, and a task benchmark known only through the prior is a noisy
+        estimate; the general vote keeps such a prediction from deciding the order alone.
+        """
+        columns = [self._benchmark_vote(b) for b in TASK_BENCHMARKS[task]]
+        columns = [c[rows] for c in columns if c is not None]
+        columns.append(self._general_vote()[rows])
+        return _nanmean(np.vstack(columns))
+
+    def _benchmark_vote(self, benchmark: str) -> np.ndarray | None:
+        """Per catalog row, the percentile of its known-or-predicted `benchmark` score (`None`: nothing known)."""
+        with self._votes_lock:
+            if benchmark not in self._votes:
+                reference = self.catalog.scores(benchmark)
+                if np.isnan(reference).all():
+                    self._votes[benchmark] = None  # a hidden benchmark: nothing to place a prediction against
+                else:
+                    value = reference.copy()
+                    missing = np.flatnonzero(np.isnan(value))
+                    prior = self.predictor.prior_for(benchmark) if missing.size else None
+                    if prior is not None:
+                        value[missing] = prior.predict(self.catalog.frame.iloc[missing], benchmark)[0]
+                    self._votes[benchmark] = _percentile(value, reference)
+            return self._votes[benchmark]
+
+    def general_vote(self, rows: np.ndarray) -> np.ndarray:
+        """Per row of `rows`, its general capability: the mean percentile (0–100) of all its known scores (NaN: none);
+        the order of a request that names no task."""
+        return self._general_vote()[rows]
+
+    def _general_vote(self) -> np.ndarray:
+        if self._general is None:
+            columns = [_percentile(ref, ref) for b in BENCHMARKS
+                       if not np.isnan(ref := self.catalog.scores(b)).all()]
+            self._general = _nanmean(np.vstack(columns)) if columns else np.full(len(self.catalog), np.nan)
+        return self._general
+
     def eligible_mask(self, parsed: ParsedQuery, extra: np.ndarray | None = None) -> np.ndarray:
         """Rows that pass the request's filters (and `extra`)."""
         mask = self.shortlister.retriever.mask(parsed)
@@ -335,6 +391,21 @@ class Recommender:
                               "best_popular": best_popular, "performance": perf}
 
 
+def _percentile(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Percentile (0–100) of each value among the reference's known values (mid-rank); NaN stays NaN."""
+    ref = np.sort(reference[~np.isnan(reference)])
+    lo = np.searchsorted(ref, values, side="left")
+    hi = np.searchsorted(ref, values, side="right")
+    out = 100.0 * (lo + hi) / (2.0 * ref.size)
+    return np.where(np.isnan(values), np.nan, out)
+
+
+def _nanmean(stacked: np.ndarray) -> np.ndarray:
+    known = ~np.isnan(stacked)
+    total = np.where(known, stacked, 0.0).sum(axis=0)
+    return np.where(known.any(axis=0), total / np.maximum(known.sum(axis=0), 1), np.nan)
+
+
 def _confirm_mode(confirm: bool | str) -> str:
     if confirm is True:
         return "auto"
@@ -348,8 +419,9 @@ def _confirm_mode(confirm: bool | str) -> str:
 class _Run:
     """One request's state while it moves through the stages (keeps `Recommender` free of per-request fields)."""
 
-    def __init__(self, rec: Recommender, on_event: Callable[[StageEvent], None] | None):
+    def __init__(self, rec: Recommender, on_event: Callable[[StageEvent], None] | None, seed: int | None = None):
         self.rec = rec
+        self.seed = rec.seed if seed is None else seed
         self.on_event = on_event
         self.start = time.perf_counter()
         self.stages: dict[str, str] = {}
@@ -399,39 +471,78 @@ class _Run:
 
     # 3. predict --------------------------------------------------------------------------------------------------
 
-    def predict(self, parsed: ParsedQuery, entries: list[ShortlistEntry]):
+    def predict(self, parsed: ParsedQuery, entries: list[ShortlistEntry], mask: np.ndarray | None) -> np.ndarray:
+        """Rank every eligible model by `Recommender.task_vote` (with no task, `Recommender.general_vote`); returns
+        catalog rows, best first (the retrieval pool's rows without a vote follow in retrieval order)."""
+        self._entries = {e.candidate.row: e for e in entries}
+        self._task_score = None
+        retrieved = np.array([e.candidate.row for e in entries], dtype=np.int64)
         if parsed.finetune:
             self.notes.append(
                 "You plan to fine-tune: scores here are of the models as published. To rank candidates by their "
                 "loss after fine-tuning on your data (LensLLM), run `gemfinder finetune-select --data your.jsonl "
                 "--models <id> <id> ...` on the top picks."
             )
+        eligible = np.flatnonzero(self.rec.eligible_mask(parsed, mask))
         if parsed.task is None:
-            self.emit("predict", "skipped", "the request names no task, so there is no benchmark to predict; "
-                      "candidates are ordered by retrieval")
-            return entries, [None] * len(entries)
+            vote = self.rec.general_vote(eligible)
+            scored = ~np.isnan(vote)
+            if not scored.any():
+                self.emit("predict", "skipped", "the request names no task, so there is no benchmark to predict; "
+                          "candidates are ordered by retrieval")
+                return retrieved
+            ranked = self._ranked(eligible[scored], vote[scored], retrieved)
+            self.emit("predict", "done", f"the request names no task, so no benchmark is predicted; "
+                      f"{int(scored.sum()):,} eligible models ranked by general capability (the mean percentile "
+                      "of all their known scores)", int(scored.sum()), int(eligible.size))
+            return ranked
         benchmarks = TASK_BENCHMARKS[parsed.task]
-        self.emit("predict", "started", f"predicting {', '.join(benchmarks)} for {len(entries)} candidates",
-                  0, len(entries))
-        rows = np.array([e.candidate.row for e in entries], dtype=np.int64)
-        predictions = self.rec.predictor.predict_rows(rows, benchmarks) if len(rows) else []
-        if all(p is None for p in predictions):
+        self.emit("predict", "started", f"predicting {', '.join(benchmarks)} for {eligible.size:,} eligible models",
+                  0, int(eligible.size))
+        vote = self.rec.task_vote(parsed.task, eligible) if eligible.size else np.empty(0)
+        scored = ~np.isnan(vote)
+        if not scored.any():
             self.emit("predict", "skipped", f"no known or predictable score on {', '.join(benchmarks)}; "
                       "candidates keep the retrieval order")
-            return entries, predictions
-        order = sorted(range(len(entries)), key=lambda i: (predictions[i] is None,
-                                                            -(predictions[i].mean if predictions[i] else 0.0)))
-        entries = [entries[i] for i in order]
-        predictions = [predictions[i] for i in order]
-        used = sorted({b for p in predictions if p for b in p.per_benchmark}, key=benchmarks.index)
-        n_known = sum(1 for p in predictions if p and p.source == "known")
-        self.emit("predict", "done", f"scored {len(entries)} candidates on {', '.join(used)} "
-                  f"({n_known} fully known, the rest predicted by the catalog prior)", len(entries), len(entries))
-        return entries, predictions
+            return retrieved
+        ranked = eligible[scored][np.argsort(-vote[scored], kind="stable")]
+        n_known = int(np.all([~np.isnan(self.rec.catalog.scores(b)[ranked]) for b in benchmarks], axis=0).sum())
+        self.emit("predict", "done", f"ranked {ranked.size:,} eligible models by known and predicted "
+                  f"{', '.join(benchmarks)} scores and general capability ({n_known:,} with every task score known, "
+                  "the rest predicted by the catalog prior)", int(ranked.size), int(eligible.size))
+        return self._ranked(eligible[scored], vote[scored], retrieved)
+
+    @staticmethod
+    def _ranked(rows: np.ndarray, vote: np.ndarray, retrieved: np.ndarray) -> np.ndarray:
+        """`rows` by `vote` descending (ties in row order), then the retrieved rows without a vote."""
+        ranked = rows[np.argsort(-vote, kind="stable")]
+        seen = set(ranked.tolist())
+        return np.concatenate([ranked, np.array([r for r in retrieved.tolist() if r not in seen], dtype=np.int64)])
+
+    def entry(self, parsed: ParsedQuery, row: int) -> ShortlistEntry:
+        """The shortlist entry of `row`: retrieval's, or one made for a model ranked by prediction alone."""
+        row = int(row)
+        if row in self._entries:
+            return self._entries[row]
+        from search.retrieval import Candidate
+
+        if self._task_score is None:
+            self._task_score = self.rec.shortlister.task_scores(parsed.task)
+        cand = Candidate(id=str(self.rec.catalog.frame["id"].iat[row]), row=row, retrieval_score=0.0,
+                         dense_score=None, lexical_score=None,
+                         reason="ranked among every eligible model by known and predicted task scores")
+        self._entries[row] = self.rec.shortlister._entry(parsed, cand, float(self._task_score[row]))
+        return self._entries[row]
+
+    def predictions(self, parsed: ParsedQuery, rows) -> list[Prediction | None]:
+        """Known-or-predicted task scores (± σ) of `rows` (the picks' and the confirmed arms' evidence)."""
+        if parsed.task is None or not len(rows):
+            return [None] * len(rows)
+        return self.rec.predictor.predict_rows(np.asarray(rows, dtype=np.int64), TASK_BENCHMARKS[parsed.task])
 
     # 4. confirm --------------------------------------------------------------------------------------------------
 
-    def confirm(self, parsed: ParsedQuery, entries, predictions, discovery: DiscoveryBudget, mode: str,
+    def confirm(self, parsed: ParsedQuery, ranking: np.ndarray, discovery: DiscoveryBudget, mode: str,
                 questions) -> _confirm.ConfirmOutcome:
         if mode == "none":
             self.emit("confirm", "skipped", "confirmation was turned off for this request")
@@ -440,28 +551,38 @@ class _Run:
             self.emit("confirm", "skipped", "the request names no task, so there is nothing to evaluate on")
             return _confirm.ConfirmOutcome()
         benchmarks = TASK_BENCHMARKS[parsed.task]
-        top = entries[: self.rec.confirm_pool]
+        ids = self.rec.catalog.frame["id"].to_numpy()
         reasons = []
-        if mode in ("auto", "recorded"):
+        if mode in ("auto", "recorded", "exhaustive"):
             matrix = _confirm.recorded_matrix(benchmarks, self.rec.oracles, self.rec._matrices)
             if matrix is None:
                 reasons.append(f"no recorded response matrix for {', '.join(benchmarks)} "
                                "(recorded: arc, gsm8k, mmlu, truthfulqa)")
             else:
-                ids = [e.record.id for e in top]
+                # The top `confirm_pool` of the ranking that the matrix holds (looking past those it lacks).
+                in_matrix = {m.lower() for m in matrix.model_ids}
+                arms = []
+                for r in ranking.tolist():
+                    if ids[r].lower() in in_matrix:
+                        arms.append(r)
+                        if len(arms) == self.rec.confirm_pool:
+                            break
                 scores = [None if p is None or matrix.benchmark not in p.per_benchmark
-                          else p.per_benchmark[matrix.benchmark] for p in predictions[: len(top)]]
+                          else p.per_benchmark[matrix.benchmark] for p in self.predictions(parsed, arms)]
+                what = "every recorded question" if mode == "exhaustive" else f"budget {discovery.queries:,} queries"
                 self.emit("confirm", "started", f"racing the top candidates on recorded {matrix.benchmark} answers "
-                          f"(budget {discovery.queries:,} queries)", 0, discovery.queries)
+                          f"({what})", 0, discovery.queries)
                 outcome = _confirm.confirm_recorded(
-                    matrix, ids, scores, discovery.queries, seed=self.rec.seed,
+                    matrix, [str(ids[r]) for r in arms], scores, discovery.queries, seed=self.seed,
                     report=lambda spent, total: self.emit("confirm", "progress", "evaluating", spent, total),
+                    exhaustive=mode == "exhaustive",
                 )
                 if outcome.best is not None:
                     self.emit("confirm", "done", outcome.message, outcome.spent, discovery.queries)
                     return outcome
                 reasons.append(outcome.message)
         if mode in ("auto", "live"):
+            top = [self.entry(parsed, r) for r in ranking[: self.rec.confirm_pool]]
             outcome = self._confirm_live(parsed, top, discovery, questions, mode)
             if outcome.measured:
                 self.emit("confirm", "done", outcome.message, outcome.spent, discovery.queries)
@@ -517,18 +638,22 @@ class _Run:
 
     # 5. answer ---------------------------------------------------------------------------------------------------
 
-    def answer(self, parsed, eligible: int, entries, predictions, outcome: _confirm.ConfirmOutcome,
+    def answer(self, parsed, eligible: int, ranking: np.ndarray, outcome: _confirm.ConfirmOutcome,
                discovery: DiscoveryBudget, k: int, price: float | None, extra_mask) -> Recommendation:
-        order = list(range(len(entries)))
-        if outcome.best is not None:  # the confirmed best goes first; the rest keep the predicted order
-            best = next(i for i, e in enumerate(entries) if e.record.id.lower() == outcome.best.lower())
-            order = [best] + [i for i in order if i != best]
+        # The confirmed arms lead in their measured order (recorded), or the confirmed best alone (live); the rest
+        # keep the predicted order.
+        lead_ids = list(outcome.ranking) or ([outcome.best] if outcome.best is not None else [])
+        lead = [self.rec.catalog.row(i) for i in lead_ids]
+        taken = set(lead)
+        order = lead + [int(r) for r in ranking.tolist() if int(r) not in taken]
         order = order[:k]
+        entries = [self.entry(parsed, r) for r in order]
+        predictions = self.predictions(parsed, order)
         benchmarks = TASK_BENCHMARKS.get(parsed.task, ()) if parsed.task else ()
         gems = self.rec.gem_flags(parsed.task, self.rec.eligible_mask(parsed, extra_mask)) if parsed.task else None
         picks = tuple(
             self._pick(rank, entries[i], predictions[i], outcome, benchmarks, gems)
-            for rank, i in enumerate(order, 1)
+            for rank, i in enumerate(range(len(order)), 1)
         )
         constraints = parsed.constraints.to_dict()
         if price is not None:

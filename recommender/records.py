@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 Stage_T = Literal["parse", "retrieve", "predict", "confirm", "answer"]
 StageStatus_T = Literal["started", "progress", "done", "skipped"]
-Confirm_T = Literal["auto", "recorded", "live", "none"]
+Confirm_T = Literal["auto", "recorded", "live", "none", "exhaustive"]
 
 #: the pipeline's stages, in order.
 STAGES: tuple[str, ...] = ("parse", "retrieve", "predict", "confirm", "answer")

@@ -10,6 +10,7 @@ import pytest
 from index.errors import InvalidBudgetError, NoCandidatesError
 from recommender.pipeline import Recommender
 from recommender.records import STAGES, Recommendation, StageEvent, wilson_interval
+from search.query import parse_query
 
 MATH = "best 7B model for grade-school math with an apache-2.0 license"
 
@@ -57,6 +58,27 @@ class TestRecommend:
         first = answer.picks[0].measured
         assert first is not None and first.source == "recorded:gsm8k"
         assert first.interval[0] <= first.accuracy <= first.interval[1] and first.n == answer.picks[0].queries
+
+    def test_ranks_every_eligible_model_and_orders_confirmed_arms_by_measurement(self, rec):
+        # A pool of 2 retrieved candidates: the predicted order still covers every eligible model.
+        small = Recommender(rec.shortlister, prior_cache=False, pool=2, confirm_pool=6)
+        small.predictor = rec.predictor
+        none = small.recommend(MATH, k=20, confirm="none")
+        assert len(none.picks) == 20
+        eligible = np.flatnonzero(small.eligible_mask(parse_query(MATH)))
+        vote = small.task_vote("math", eligible)
+        rows = [small.catalog.row(p.id) for p in none.picks]
+        got = small.task_vote("math", np.array(rows))
+        assert list(got) == sorted(got, reverse=True) and got[0] == np.nanmax(vote)
+        assert all(p.prediction is not None for p in none.picks)
+        # Exhaustive: every question of the matrix asked of the raced arms, which lead in measured order.
+        full = small.recommend(MATH, k=20, confirm="exhaustive")
+        measured = [p for p in full.picks if p.measured is not None]
+        assert 2 <= len(measured) <= 6 and all(p.measured is not None for p in full.picks[: len(measured)])
+        assert all(p.measured.n == measured[0].measured.n for p in measured)
+        accuracy = [p.measured.accuracy for p in full.picks[: len(measured)]]
+        assert accuracy == sorted(accuracy, reverse=True)
+        assert full.spent_queries == sum(p.measured.n for p in measured)
 
     def test_to_dict_is_json(self, math_events):
         answer, _ = math_events

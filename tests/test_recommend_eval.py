@@ -234,8 +234,7 @@ def test_cli_eval_json(tmp_path, capsys):
     assert obj["queries"] == 3 and 0.0 <= obj["parse_accuracy"] <= 1.0
     names = [s["name"] for s in obj["systems"]]
     assert names == ["gemfinder", "gemfinder_no_confirm", "gemfinder_exhaustive", "dense_only",
-                     "other_benchmarks_mean", "popularity", "keyword_popularity", "random", "pipeline",
-                     "pipeline_no_confirm"]
+                     "other_benchmarks_mean", "popularity", "keyword_popularity", "random"]
     by = {s["name"]: s for s in obj["systems"]}
     for s in obj["systems"]:
         assert set(s) == {"name", "ndcg@10", "regret@1", "recall@10", "gem_hit_rate", "queries_spent"}

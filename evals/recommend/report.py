@@ -55,8 +55,8 @@ def cli_object(result: EvalResult) -> dict:
 
 
 def target_checks(result: EvalResult) -> list[dict]:
-    """The issue's targets for ``gemfinder`` (and, for comparison, the same v1 targets for ``pipeline``): on v1
-    targets vs the baselines and the NDCG floor; on recorded targets vs ``gemfinder_exhaustive``."""
+    """The issue's targets for ``gemfinder``: on v1 targets vs the baselines and the NDCG floor; on recorded targets
+    vs ``gemfinder_exhaustive``."""
     v1 = result.summary(SUBSETS["v1"][1])
     rec = result.summary(SUBSETS["recorded"][1])
     k = f"ndcg@{result.config.k}"
@@ -65,7 +65,7 @@ def target_checks(result: EvalResult) -> list[dict]:
     def add(what: str, value: float | None, ok: bool | None) -> None:
         checks.append({"target": what, "value": value, "met": ok})
 
-    for name in ("gemfinder", "pipeline"):
+    for name in ("gemfinder",):
         if name not in v1 or not v1[name]["n"]:
             continue
         g = v1[name]
@@ -216,11 +216,11 @@ def write_report(result: EvalResult, queries_path: str | Path, out_dir: str | Pa
         "scored on it (membership visible, values hidden) that pass the constraints gemfinder's parser reads from "
         "the request. A pick outside the eligible set (true filters ∩ scored) gains 0. NDCG gain = true score in "
         "points; regret in points; gem = Hidden Gems' definition within the eligible set.", "",
-        "`gemfinder*` rows: the product's parts (query parser, catalog prior fitted on the view, recorded matrix, "
-        "accelerated Sequential Halving) composed by this evaluation — every candidate ranked by its mean "
+        "`gemfinder*` rows: the product itself, `recommender.Recommender.recommend`, on the view (its shortlister, "
+        "prior and oracles hide the target) with the candidates as its mask — every candidate ranked by its mean "
         "percentile over the task's visible benchmarks (known, else predicted) plus a general-capability vote, the "
-        "top candidates confirmed and ordered by measurement. `pipeline*` rows: `recommender.Recommender` itself "
-        "on the same view, prior and matrix (its retrieval pool, its predicted order, its confirmed best first).",
+        "top candidates in the matrix confirmed (`confirm=\"recorded\"`; `\"none\"`; `\"exhaustive\"`) and "
+        "ordered by measurement.",
         "",
         f"Settings: {c.budget_per_model} confirm queries per candidate, {c.confirm_k} candidates confirmed "
         f"({c.algorithm}), k = {c.k}, seed {c.seed}. Runtime {result.runtime_s:.0f} s (priors fitted "

@@ -33,7 +33,7 @@ from index.vocabulary import BENCHMARKS, TASK_BENCHMARKS
 from evals.recommend import metrics
 from evals.recommend.protocol import HeldOut
 from evals.recommend.queries import QueryCase
-from evals.recommend.systems import SYSTEMS, Answer, EvalConfig, Request, confirm, request_seed
+from evals.recommend.systems import SYSTEMS, Answer, EvalConfig, Request, request_seed
 from recommender.confirm.matrix import ResponseMatrix
 from search.filters import filter_mask
 from search.query import Constraints, ParsedQuery, parse_query
@@ -290,16 +290,15 @@ SWEEP_SEEDS = 5
 
 def _sweep(request: Request, config: EvalConfig, budgets: Sequence[int], truth: np.ndarray) -> dict[str, float]:
     """gemfinder's top-1 regret at each budget per model (mean over `SWEEP_SEEDS` seeds), and exhaustive."""
-    from evals.recommend.systems import gemfinder_no_confirm
+    from evals.recommend.systems import gemfinder, gemfinder_exhaustive
 
-    order = gemfinder_no_confirm(request, config).ranking
     out = {}
     for n in budgets:
-        regrets = [metrics.top1_regret(confirm(replace(request, seed=request.seed + s), order,
-                                               replace(config, budget_per_model=n), exhaustive=False).ranking, truth)
+        regrets = [metrics.top1_regret(gemfinder(replace(request, seed=request.seed + s),
+                                                 replace(config, budget_per_model=n)).ranking, truth)
                    for s in range(SWEEP_SEEDS if n else 1)]
         out[str(n)] = float(np.mean(regrets))
-    out["exhaustive"] = metrics.top1_regret(confirm(request, order, config, exhaustive=True).ranking, truth)
+    out["exhaustive"] = metrics.top1_regret(gemfinder_exhaustive(request, config).ranking, truth)
     return out
 
 

@@ -9,24 +9,21 @@ exists (an evaluation paid for in queries).
 
 Systems:
 
-- ``gemfinder`` — predict, then confirm: each candidate's task score is the mean percentile over the parsed task's
-  benchmarks visible in the view (its known score, else the catalog prior's prediction) plus its general capability
-  (`predicted_task_scores`); then, when the parsed task includes the benchmark of the available matrix, accelerated
-  Sequential Halving over the top `EvalConfig.confirm_k` candidates that the matrix holds, with `budget_per_model`
-  queries per candidate; the measured order leads, the predicted order follows.
-- ``gemfinder_no_confirm`` — the predicted order alone.
-- ``gemfinder_exhaustive`` — the same confirmed candidates asked every question of the matrix.
+- ``gemfinder`` — the product: `recommender.Recommender.recommend` built on the view, its prior and the target's
+  matrix (`Request.recommender`), with the candidates passed as its ``mask`` and a discovery budget of
+  `budget_per_model` × `confirm_k` queries. It ranks every candidate by its task vote (`Recommender.task_vote`: one
+  percentile per visible task benchmark — known, else the catalog prior's prediction — plus a general-capability
+  vote); when the parsed task includes the matrix's benchmark, it races the top `confirm_k` candidates that the
+  matrix holds and puts the confirmed arms first in measured order.
+- ``gemfinder_no_confirm`` — the same Recommender with ``confirm="none"``: the predicted order alone.
+- ``gemfinder_exhaustive`` — the same Recommender with ``confirm="exhaustive"``: the same candidates asked every
+  question of the matrix.
 - ``dense_only`` — cosine similarity of the request and the card embeddings.
 - ``other_benchmarks_mean`` — the mean of each model's known scores (points) on every other benchmark.
 - ``popularity`` — likes, else downloads.
 - ``keyword_popularity`` — models whose name or card mention the task's words (the request's words when no task is
   parsed), by popularity, then the rest by popularity: a Hub search sorted by likes.
 - ``random`` — a uniform random order, seeded per request.
-- ``pipeline`` / ``pipeline_no_confirm`` — the product itself: `recommender.Recommender.recommend` (retrieval pool,
-  known-or-predicted task scores, recorded confirmation of its top candidates) built on the same view, prior and
-  matrix, with the candidates passed as its ``mask`` and B = `budget_per_model` × `confirm_k`. The ``gemfinder*``
-  rows use the same parts (parser, catalog prior, recorded matrices, best-arm search) but rank every candidate, vote
-  in percentiles with a general-capability vote, and order all confirmed candidates by measurement.
 """
 
 from __future__ import annotations
@@ -38,12 +35,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.catalog import Catalog
-from index.vocabulary import BENCHMARKS, TASK_BENCHMARKS, TASK_KEYWORDS
+from index.vocabulary import BENCHMARKS, TASK_KEYWORDS
 from recommender.confirm.matrix import ResponseMatrix
 from search.query import ParsedQuery
 from search.retrieval import Retriever
 
-__all__ = ["SYSTEMS", "Answer", "EvalConfig", "Request", "confirm", "predicted_task_scores", "request_seed"]
+__all__ = ["SYSTEMS", "Answer", "EvalConfig", "Request", "request_seed"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,9 @@ class EvalConfig:
         budget_per_model (`int`): confirm queries per confirmed candidate on average (B = this × candidates); 0 skips
             confirmation.
         confirm_k (`int`): candidates confirmed (the top of the predicted order that the matrix holds).
-        algorithm (`str`): the best-arm algorithm (`recommender.confirm.ALGORITHMS`).
+        algorithm (`str`): the best-arm algorithm named in the report; the Recommender's confirm stage races with
+            prior-guided Sequential Halving where it has a prior on the matrix's benchmark and accelerated
+            Sequential Halving otherwise — always the latter here, since the target is hidden.
         k (`int`): the cut-off of NDCG and recall.
         seed (`int`): seeds the random baseline and the confirm stage (with each request's text).
     """
@@ -131,111 +130,38 @@ def _order(rows: np.ndarray, score: np.ndarray) -> np.ndarray:
     return rows[np.argsort(-key, kind="stable")]
 
 
-# Prediction ---------------------------------------------------------------------------------------------------
-
-
-def _percentile(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Percentile (0–100) of each value among the reference's known values (mid-rank); NaN stays NaN."""
-    ref = np.sort(reference[~np.isnan(reference)])
-    lo = np.searchsorted(ref, values, side="left")
-    hi = np.searchsorted(ref, values, side="right")
-    out = 100.0 * (lo + hi) / (2.0 * ref.size)
-    return np.where(np.isnan(values), np.nan, out)
-
-
-def _general(request: Request) -> np.ndarray:
-    """Each candidate's general capability: the mean percentile of all its known scores in the view (NaN: none)."""
-    rows = request.candidates
-    columns = [_percentile(ref[rows], ref) for b in BENCHMARKS if not np.isnan(ref := request.view.scores(b)).all()]
-    return _nanmean(np.vstack(columns))
-
-
-def _nanmean(stacked: np.ndarray) -> np.ndarray:
-    known = ~np.isnan(stacked)
-    total = np.where(known, stacked, 0.0).sum(axis=0)
-    return np.where(known.any(axis=0), total / np.maximum(known.sum(axis=0), 1), np.nan)
-
-
-def predicted_task_scores(request: Request) -> np.ndarray:
-    """Each candidate's predicted task score (mean percentile, 0–100; NaN where nothing is known), as `gemfinder`.
-
-    One vote per benchmark of the parsed task that the view still scores — the known score where the view has one,
-    else the catalog prior's prediction, placed among the view's known scores of that benchmark — plus one vote for
-    the candidate's general capability (mean percentile of all its known scores). Benchmarks share a strong common
-    factor, and a task benchmark known only through the prior (gpqa for a v1 model) is a noisy estimate; the general
-    vote keeps such a prediction from deciding the order alone. With no task parsed, the general vote decides.
-    """
-    rows = request.candidates
-    frame = request.view.frame
-    task = request.parsed.task
-    columns = []
-    for b in TASK_BENCHMARKS.get(task, ()) if task else ():
-        reference = request.view.scores(b)
-        if np.isnan(reference).all():
-            continue  # the hidden target: nothing left to place a prediction against
-        value = reference[rows].copy()
-        missing = np.isnan(value)
-        prior = request.prior(b)
-        if missing.any() and prior is not None:
-            value[missing] = prior.predict(frame.iloc[rows[missing]], b)[0]
-        columns.append(_percentile(value, reference))
-    columns.append(_general(request))
-    return _nanmean(np.vstack(columns))
-
-
-# Confirmation -------------------------------------------------------------------------------------------------
-
-
-def confirm(request: Request, order: np.ndarray, config: EvalConfig, *, exhaustive: bool) -> Answer:
-    """Measure the top of `order` on the target's matrix; the measured order leads, the rest keep `order`."""
-    matrix = request.matrix
-    if matrix is None or (config.budget_per_model == 0 and not exhaustive):
-        return Answer(order, 0)
-    task = request.parsed.task
-    if task is None or matrix.benchmark not in TASK_BENCHMARKS[task]:
-        return Answer(order, 0)  # the request, as parsed, does not ask for what the matrix measures
-    in_matrix = {m.lower() for m in matrix.model_ids}
-    ids = request.view.frame["id"].to_numpy()
-    arms = np.array([r for r in order if ids[r].lower() in in_matrix][: config.confirm_k], dtype=np.int64)
-    if arms.size < 2:
-        return Answer(order, 0)
-    sub = matrix.rows([ids[r] for r in arms])
-    if exhaustive:
-        measured = sub.values.mean(axis=1)
-        # Ties keep the predicted order (arms are already in it).
-        confirmed = arms[np.argsort(-measured, kind="stable")]
-        spent = sub.values.size
-    else:
-        from recommender.confirm import ALGORITHMS
-        from recommender.confirm.oracle import RecordedOracle
-
-        est = ALGORITHMS[config.algorithm](seed=request.seed).fit(
-            RecordedOracle(sub), config.budget_per_model * arms.size)
-        result = est.result_
-        estimates = np.nan_to_num(result.estimates, nan=-1.0)
-        # The returned arm first; then arms that survived longer (more pulls), then by measured mean.
-        rest = np.lexsort((np.arange(arms.size), -estimates, -result.pulls))
-        rest = rest[rest != result.best_arm]
-        confirmed = arms[np.concatenate([[result.best_arm], rest])]
-        spent = int(result.spent)
-    measured_set = set(confirmed.tolist())
-    tail = np.array([r for r in order if r not in measured_set], dtype=np.int64)
-    return Answer(np.concatenate([confirmed, tail]), spent)
-
-
 # The systems --------------------------------------------------------------------------------------------------
 
 
-def gemfinder_no_confirm(request: Request, config: EvalConfig) -> Answer:
-    return Answer(_order(request.candidates, predicted_task_scores(request)))
+def _gemfinder(request: Request, config: EvalConfig, *, confirm: str) -> Answer:
+    """The product's `Recommender.recommend` on the request, restricted to the candidates by its ``mask``."""
+    from index.errors import NoCandidatesError
+
+    if request.recommender is None or request.candidates.size == 0:
+        return Answer(np.empty(0, dtype=np.int64))
+    mask = np.zeros(len(request.view), dtype=bool)
+    mask[request.candidates] = True
+    if confirm == "recorded" and config.budget_per_model == 0:
+        confirm = "none"
+    try:
+        out = request.recommender().recommend(
+            request.text, k=config.k, budget=max(1, config.budget_per_model * config.confirm_k),
+            confirm=confirm, mask=mask, seed=request.seed)
+    except NoCandidatesError:
+        return Answer(np.empty(0, dtype=np.int64))
+    return Answer(np.array([request.view.row(p.id) for p in out.picks], dtype=np.int64), int(out.spent_queries))
 
 
 def gemfinder(request: Request, config: EvalConfig) -> Answer:
-    return confirm(request, gemfinder_no_confirm(request, config).ranking, config, exhaustive=False)
+    return _gemfinder(request, config, confirm="recorded")
+
+
+def gemfinder_no_confirm(request: Request, config: EvalConfig) -> Answer:
+    return _gemfinder(request, config, confirm="none")
 
 
 def gemfinder_exhaustive(request: Request, config: EvalConfig) -> Answer:
-    return confirm(request, gemfinder_no_confirm(request, config).ranking, config, exhaustive=True)
+    return _gemfinder(request, config, confirm="exhaustive")
 
 
 def dense_only(request: Request, config: EvalConfig) -> Answer:
@@ -273,32 +199,6 @@ def keyword_popularity(request: Request, config: EvalConfig) -> Answer:
     return Answer(request.candidates[np.lexsort((request.candidates, -pop, ~matched))])
 
 
-def _pipeline(request: Request, config: EvalConfig, *, confirmed: bool) -> Answer:
-    """The product's `Recommender.recommend` on the request, restricted to the candidates by its ``mask``."""
-    from index.errors import NoCandidatesError
-
-    if request.recommender is None or request.candidates.size == 0:
-        return Answer(np.empty(0, dtype=np.int64))
-    mask = np.zeros(len(request.view), dtype=bool)
-    mask[request.candidates] = True
-    on = confirmed and config.budget_per_model > 0
-    try:
-        out = request.recommender().recommend(
-            request.text, k=config.k, budget=config.budget_per_model * config.confirm_k if on else None,
-            confirm="recorded" if on else "none", mask=mask)
-    except NoCandidatesError:
-        return Answer(np.empty(0, dtype=np.int64))
-    return Answer(np.array([request.view.row(p.id) for p in out.picks], dtype=np.int64), int(out.spent_queries))
-
-
-def pipeline(request: Request, config: EvalConfig) -> Answer:
-    return _pipeline(request, config, confirmed=True)
-
-
-def pipeline_no_confirm(request: Request, config: EvalConfig) -> Answer:
-    return _pipeline(request, config, confirmed=False)
-
-
 def random(request: Request, config: EvalConfig) -> Answer:
     rng = np.random.default_rng(request.seed)
     return Answer(rng.permutation(request.candidates))
@@ -314,6 +214,4 @@ SYSTEMS: dict[str, Callable[[Request, EvalConfig], Answer]] = {
     "popularity": popularity,
     "keyword_popularity": keyword_popularity,
     "random": random,
-    "pipeline": pipeline,
-    "pipeline_no_confirm": pipeline_no_confirm,
 }
