@@ -33,13 +33,15 @@ REPORTS = ROOT / "evals" / "reports"
 MODEL = "smollm2-135m-instruct"
 
 
-def bench_prompts(count: int, kind: str = "arith") -> list[str]:
-    """`count` user messages before chat templating: ``arith`` = the dataset's full prompt (instructions and a
-    worked example, ~160 tokens templated), ``short`` = the bare question (~60 tokens templated)."""
+def bench_prompts(count: int, kind: str = "arith") -> tuple[list[str], tuple[tuple[str, str], ...]]:
+    """`count` user messages before chat templating and the turns before them: ``arith`` = the dataset's prompt
+    after its three worked examples (~350 tokens templated), ``short`` = the bare question (~60 tokens templated)."""
     from recommender.confirm.datasets import load_dataset
 
     dataset = load_dataset("arith", limit=count, seed=0)
-    return [dataset.prompt(q) if kind == "arith" else q.text for q in dataset.questions]
+    if kind == "arith":
+        return [dataset.prompt(q) for q in dataset.questions], dataset.shots
+    return [q.text for q in dataset.questions], ()
 
 
 def best_run(fn, chats: list[str], reps: int) -> tuple[float, int]:
@@ -53,14 +55,15 @@ def best_run(fn, chats: list[str], reps: int) -> tuple[float, int]:
     return min(runs)
 
 
-def transformers_paths(prompts: list[str], max_tokens: int, reps: int, naive_prompts: int) -> dict[str, dict]:
+def transformers_paths(prompts: list[str], history, max_tokens: int, reps: int,
+                       naive_prompts: int) -> dict[str, dict]:
     """naive per-prompt ``generate`` and the batched TransformersEngine on the same model."""
     import torch
 
     from recommender.confirm.engines import load_engine
 
     engine = load_engine(MODEL, device="cpu")
-    chats = [engine.format_chat(p) for p in prompts]
+    chats = [engine.format_chat(p, history=history) for p in prompts]
     tokenizer, model = engine.tokenizer, engine.model
 
     def naive(chats: list[str]) -> int:
@@ -88,7 +91,7 @@ def transformers_paths(prompts: list[str], max_tokens: int, reps: int, naive_pro
     return out
 
 
-def vllm_paths(prompts: list[str], max_tokens: int, reps: int) -> dict[str, dict]:
+def vllm_paths(prompts: list[str], history, max_tokens: int, reps: int) -> dict[str, dict]:
     """VLLMEngine and raw ``vllm.LLM.generate`` on the same LLM (run inside .venv-vllm)."""
     from vllm import SamplingParams
 
@@ -97,7 +100,7 @@ def vllm_paths(prompts: list[str], max_tokens: int, reps: int) -> dict[str, dict
     start = time.perf_counter()
     engine = VLLMEngine.load(MODEL)
     load_seconds = time.perf_counter() - start
-    chats = [engine.format_chat(p) for p in prompts]
+    chats = [engine.format_chat(p, history=history) for p in prompts]
     # Prefix caching would let the second run of the same prompts skip their prefill; both paths would gain
     # alike, but a cold cache per run keeps the comparison to decoding.
     params = SamplingParams(n=1, temperature=0.0, max_tokens=max_tokens)
@@ -189,12 +192,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="full arith prompts (prefill-heavy) or bare questions (decode-heavy)")
     parser.add_argument("--vllm-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    prompts = bench_prompts(args.prompts, args.prompt_kind)
+    prompts, history = bench_prompts(args.prompts, args.prompt_kind)
     if args.vllm_only:
-        print(json.dumps(vllm_paths(prompts, args.max_tokens, args.reps)))
+        print(json.dumps(vllm_paths(prompts, history, args.max_tokens, args.reps)))
         return 0
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    results: dict = transformers_paths(prompts, args.max_tokens, args.reps, min(args.naive_prompts, args.prompts))
+    results: dict = transformers_paths(prompts, history, args.max_tokens, args.reps,
+                                       min(args.naive_prompts, args.prompts))
     vllm = run_vllm_subprocess(args)
     if vllm is not None:
         results["vllm_load_seconds"] = vllm.pop("load_seconds")

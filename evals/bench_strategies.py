@@ -25,6 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from recommender.confirm.datasets import load_dataset
+from recommender.confirm.datasets._loaders import ARITH_DEFAULTS
 from recommender.confirm.prms import load_prm
 from recommender.confirm.strategies import (
     PRM_STRATEGIES,
@@ -166,17 +167,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--ns", default="1,4,16")
     parser.add_argument("--prms", default="verifier,small_lm")
-    parser.add_argument("--arith-questions", type=int, default=40)
-    parser.add_argument("--arith-questions-16", type=int, default=20, help="questions at N=16 (cost grows with N)")
-    parser.add_argument("--gsm8k-questions", type=int, default=20)
-    parser.add_argument("--steps", type=int, default=2, help="arith events per problem")
-    parser.add_argument("--digits", type=int, default=1, help="arith number size")
-    parser.add_argument("--ops", default="+-")
+    parser.add_argument("--arith-questions", type=int, default=200)
+    parser.add_argument("--arith-questions-16", type=int, default=200, help="questions at N=16 (cost grows with N)")
+    parser.add_argument("--gsm8k-questions", type=int, default=100)
+    parser.add_argument("--gsm8k-ns", default="1,4,16", help="N for GSM8K (the small-LM PRM only)")
+    parser.add_argument("--gsm8k-tree-max-n", type=int, default=4, help="largest N for tree searches on GSM8K")
+    parser.add_argument("--steps", type=int, default=ARITH_DEFAULTS["steps"], help="arith events per problem")
+    parser.add_argument("--digits", type=int, default=ARITH_DEFAULTS["digits"], help="arith number size")
+    parser.add_argument("--ops", default=ARITH_DEFAULTS["ops"])
+    parser.add_argument("--shots", type=int, default=ARITH_DEFAULTS["shots"], help="arith worked examples")
     parser.add_argument("--width", type=int, default=4, help="M for beam search / DVTS")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--step-tokens", type=int, default=24)
     parser.add_argument("--max-steps", type=int, default=4)
-    parser.add_argument("--small-lm-tree-max-n", type=int, default=4,
+    parser.add_argument("--small-lm-tree-max-n", type=int, default=16,
                         help="largest N for tree searches guided by the small-LM PRM (it scores every step)")
     parser.add_argument("--engine", choices=("transformers", "vllm"), default="transformers")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
@@ -206,21 +210,26 @@ def main(argv: list[str] | None = None) -> int:
         write_report(rows, extra, vars(args), out)
         return 0
     ns, prm_names = [int(x) for x in args.ns.split(",")], args.prms.split(",")
-    arith = load_dataset("arith", steps=args.steps, digits=args.digits, ops=args.ops, limit=args.arith_questions)
+    arith = load_dataset("arith", steps=args.steps, digits=args.digits, ops=args.ops, shots=args.shots,
+                         limit=args.arith_questions)
     gsm8k = load_dataset("gsm8k", limit=args.gsm8k_questions, seed=0) if args.gsm8k_questions else None
     prms = {name: load_prm(name) for name in prm_names if name != "verifier"}
     prms["verifier"] = load_prm("verifier")
-    for model in args.models.split(","):
+    # every model's arith runs come before any GSM8K run (near 0% for these models: the record, not the comparison)
+    for phase, model in [(p, m) for p in ("arith", "gsm8k") for m in args.models.split(",")]:
+        if phase == "gsm8k" and gsm8k is None:
+            continue
         engine = load_engine(model, backend=args.engine)
         plan = [(arith, c, p) for c, p in configs(ns, prm_names, width=args.width, max_tokens=args.max_tokens,
                                                   step_tokens=args.step_tokens, max_steps=args.max_steps)]
-        if gsm8k is not None:  # for the record: greedy and the sampled strategies at N = 4 with the small-LM PRM
-            plan += [(gsm8k, c, p) for c, p in configs([1, 4], ["small_lm"], width=args.width,
-                                                       max_tokens=2 * args.max_tokens, step_tokens=args.step_tokens,
-                                                       max_steps=args.max_steps)
-                     if c.name == "greedy" or c.name == "best_of_n" and c.n == 4]
+        if gsm8k is not None:  # for the record, with the small-LM PRM (the verifier reads only arith)
+            plan += [(gsm8k, c, p) for c, p in configs([int(x) for x in args.gsm8k_ns.split(",")], ["small_lm"],
+                                                       width=args.width, max_tokens=4 * args.max_tokens,
+                                                       step_tokens=4 * args.step_tokens, max_steps=2 * args.max_steps)
+                     if c.name not in TREE_STRATEGIES or c.n <= args.gsm8k_tree_max_n]
         # the small-LM PRM inside a tree search scores every step of every candidate: the costliest runs go last
         plan.sort(key=lambda item: item[1].name in TREE_STRATEGIES and item[2] == "small_lm")
+        plan = [item for item in plan if item[0].name == phase]
         for dataset, config, prm_name in plan:
             k = args.arith_questions_16 if config.n >= 16 else len(dataset.questions)
             questions = dataset.questions[:k]

@@ -161,6 +161,21 @@ class TestArith:
             assert ds.is_correct(q, ds.extract(q.meta["solution"]))
             assert ds.is_final(paragraphs[-1]) and not ds.is_final(paragraphs[0])
 
+    def test_worked_examples_are_turns_of_the_same_difficulty_and_never_an_asked_question(self):
+        ds = load_dataset("arith", limit=200, steps=2, shots=4)
+        assert len(ds.shots) == 4 and ds.params["shots"] == 4
+        asked = {ds.prompt(q) for q in ds.questions}
+        for user, reply in ds.shots:
+            assert user.startswith(ds.instructions) and user not in asked
+            question = user.split("Question: ", 1)[1].strip()
+            assert [str(s) for s in arith.solve(question)] == reply.split("\n\n")[:-1]  # two steps, then the answer
+            assert len(reply.split("\n\n")) == 3
+        # the same knobs give the same examples whatever questions are asked
+        assert load_dataset("arith", limit=5, steps=2, shots=4, seed=9).shots == ds.shots
+        assert load_dataset("arith", limit=5, shots=0).shots == ()
+        with pytest.raises(ValueError, match="shots >= 0"):
+            load_dataset("arith", shots=-1)
+
     def test_bad_knobs(self):
         with pytest.raises(ValueError, match="steps >= 1"):
             arith.generate(3, steps=0)

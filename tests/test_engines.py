@@ -59,6 +59,11 @@ class TestTransformersEngine:
         assert prompt.startswith("<|im_start|>system\nBe brief.<|im_end|>")
         assert prompt.endswith("<|im_start|>assistant\n")
 
+    def test_history_turns_come_before_the_question(self, engine):
+        prompt = engine.format_chat("2 + 2?", history=[("1 + 1?", "2")])
+        assert prompt.index("1 + 1?") < prompt.index("<|im_start|>assistant\n2<|im_end|>") < prompt.index("2 + 2?")
+        assert prompt.endswith("<|im_start|>assistant\n")
+
     def test_batched_greedy_matches_one_at_a_time(self, engine, chats):
         generations = engine.generate(chats, max_tokens=16)
         assert len(generations) == len(chats)

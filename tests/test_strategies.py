@@ -30,8 +30,8 @@ class Recorder:
         self.has_chat_template = engine.has_chat_template
         self.calls: list[dict] = []
 
-    def format_chat(self, user, *, system=None):
-        return self.engine.format_chat(user, system=system)
+    def format_chat(self, user, *, system=None, history=()):
+        return self.engine.format_chat(user, system=system, history=history)
 
     def generate(self, prompts, **kwargs):
         out = self.engine.generate(prompts, **kwargs)
@@ -125,7 +125,7 @@ def test_dvts_subtrees_never_share_prefixes(engine, arith_questions):
     config = StrategyConfig("dvts", n=6, width=2, max_tokens=8, max_steps=3, temperature=1.2, seed=3)
     rec = Recorder(engine)
     solutions = STRATEGIES["dvts"](rec, ds, questions, config, prm=VERIFIER)
-    roots = [engine.format_chat(ds.prompt(q)) for q in questions]
+    roots = [engine.format_chat(ds.prompt(q), history=ds.shots) for q in questions]
     m, n_sub = config.width, config.n // config.width
     # call 0: one prompt per question, n=N, dealt M per subtree
     first = rec.calls[0]

@@ -69,8 +69,10 @@ class Engine(Protocol):
     revision: str
     has_chat_template: bool
 
-    def format_chat(self, user: str, *, system: str | None = None) -> str:
-        """The prompt string for one user turn: the model's chat template when it has one, else plain text."""
+    def format_chat(self, user: str, *, system: str | None = None,
+                    history: Sequence[tuple[str, str]] = ()) -> str:
+        """The prompt string for one user turn, after the earlier ``(user, assistant)`` turns of `history`: the
+        model's chat template when it has one, else the turns as plain text, one paragraph each."""
         ...
 
     def generate(

@@ -5,7 +5,11 @@ tell a broken test-time strategy from a working one. ``arith`` problems have the
 by a chain of events) with a difficulty knob, so those models land between 20% and 60% greedy, and a true process
 reward exists: step *i* of a solution is correct iff it is the equation ``a op b = c`` of the *i*-th event.
 
-The default difficulty is ``steps=2, digits=1, ops="+-"`` (`load_dataset` measures it); a problem with
+The prompt shows a few solved problems of the same difficulty as earlier chat turns (``shots``, default 3): the
+small models copy a worked example's numbers when it sits inside the instructions, but follow its format when it
+is a turn of their own. The default difficulty is ``steps=1, digits=1, ops="+-"`` (one event, then the answer:
+`load_dataset` gives the measured accuracies; every extra event costs both models more than half their accuracy).
+A problem with
 ``steps=3, digits=2, ops="+-*/"``::
 
     Mia has 47 marbles. Then she finds 28 more marbles. Then she gives away 19 marbles. Then she ends up with
@@ -54,10 +58,7 @@ _START = re.compile(r"^\w+ has (\d+) ")
 
 INSTRUCTIONS = (
     "Solve step by step: one equation 'a op b = c' per paragraph, in the order of the events, then "
-    "'The answer is N.'\n\n"
-    "Question: Ann has 12 shells. Then she finds 7 more shells. Then she gives away 5 shells. "
-    "How many shells does Ann have now?\n"
-    "12 + 7 = 19\n\n19 - 5 = 14\n\nThe answer is 14."
+    "'The answer is N.'"
 )
 
 
@@ -142,6 +143,18 @@ def generate(n: int, *, steps: int = 3, digits: int = 2, ops: str = "+-*/", seed
             meta={"steps": [str(s) for s in chain], "solution": gold_solution(chain)},
         ))
     return tuple(questions)
+
+
+def worked_examples(k: int, *, steps: int, digits: int, ops: str,
+                    exclude: tuple[Question, ...] = ()) -> tuple[Question, ...]:
+    """`k` solved problems with the same knobs, for the prompt's worked examples (few-shot turns).
+
+    They come from their own seeded stream, so they are the same for every question set of these knobs, and none
+    of them repeats a question of `exclude` (the set being asked).
+    """
+    asked = {q.text for q in exclude}
+    pool = generate(k + len(exclude), steps=steps, digits=digits, ops=ops, seed=-1)
+    return tuple(q for q in pool if q.text not in asked)[:k]
 
 
 def gold_solution(chain: list[Step]) -> str:

