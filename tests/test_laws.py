@@ -105,9 +105,41 @@ class TestPooledLensLLM:
         assert set(pooled.beta_prior_) == {"a", "b"}
         # each family's prior mean sits near its own β, not the file's
         assert pooled.beta_prior_["a"][0] > pooled.beta_prior_["b"][0]
-        assert set(pooled.holdout_loglik_) == {"law", "power_phase"}
+        assert set(pooled.holdout_loglik_) == {"law", "power_phase", "quadratic"}
+        assert set(pooled.weights_) == {"law", "power_phase", "quadratic"}
+        assert abs(sum(pooled.weights_.values()) - 1) < 1e-9 and pooled.weight_law_ == pooled.weights_["law"]
         with pytest.raises(ValueError, match="groups has 2 entries"):
             PooledLensLLM().fit_many(SIZES, curves, ("a", "b"))
+
+    def test_curvature_shrinkage_recovers_the_family_value(self):
+        # log-log quadratics sharing one curvature c = -0.02 per family; each curve is noisy enough that its own
+        # curvature estimate is poor, the family's inverse-variance pooled value is not
+        from recommender.predict.laws import _shrunk_quadratic_predict, _shrunk_quadratics
+
+        rng = np.random.default_rng(3)
+        sizes = np.array([0.0, *(200.0 * 2 ** np.arange(10))])
+        x = np.log(sizes[1:])
+        u = x - x.mean()
+        c_true = -0.02
+        curves = np.array([np.exp(np.r_[a + 0.2, a + b * u + c_true * u**2 + rng.normal(0, 0.01, u.size)])
+                           for a, b in zip(rng.uniform(0.5, 1.0, 12), rng.uniform(-0.12, -0.05, 12))])
+        groups = np.array(["g"] * 12)
+        starts = [sizes[1]] * 12
+        quads = _shrunk_quadratics(sizes, curves, starts, groups)
+        raw = [np.polyfit(u, np.log(c[1:]), 2)[0] for c in curves]
+        shrunk = [q[2] for q in quads]
+        assert abs(np.mean(shrunk) - c_true) < 0.003
+        assert np.std(shrunk) < 0.5 * np.std(raw)  # pulled toward the pooled value
+        assert np.mean(np.abs(np.array(shrunk) - c_true)) < np.mean(np.abs(np.array(raw) - c_true))
+        mean, std = _shrunk_quadratic_predict(quads[0], sizes[-2:])
+        assert mean.shape == (2,) and np.all(std > 0)
+
+    def test_stacking_weights_pick_the_better_component(self):
+        from recommender.predict.laws import _stacking_weights
+
+        ll = np.array([[0.0, -5.0, -5.0]] * 8 + [[-5.0, 0.0, -5.0]] * 2)
+        w = _stacking_weights(ll)
+        assert abs(w.sum() - 1) < 1e-9 and w[0] > 0.7 and w[2] < 0.05
 
     def test_random_effects(self):
         from recommender.predict._fit import random_effects

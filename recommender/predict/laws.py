@@ -26,18 +26,21 @@ a test checks it). What LensLLM adds here therefore comes from the fit, not from
    estimates and their Jacobian variances), under which every model is refitted; B and F stay per model.
 2. *point selection*: the power phase is detected with Lin et al.'s Accept-then-Stop rule (`power_phase_start`);
    the law is fitted on the zero-shot point (D = 0 enters exactly, L(0) = B/F + E) and the power-phase points.
-3. *two extrapolators, stacked*: the law's power-phase limit (a line in log-log space on the power-phase points,
+3. *three extrapolators, stacked*: the law's power-phase limit (a line in log-log space on the power-phase points,
    what AtS extrapolates, its slope shrunk toward the family's by the same normal-normal model) is a second
-   extrapolator; the weight between law and line maximises the pooled log predictive density of the last one and
-   last two sizes hidden and predicted (stacking of predictive distributions; Yao, Vehtari, Simpson, Gelman,
-   Bayesian Analysis 2018), one weight per file and budget.
+   extrapolator; a log-log quadratic on the same points, its curvature shrunk toward the family's (empirical
+   Bayes: inverse-variance weights, DerSimonian–Laird τ²), is a third — it carries the steepening or flattening
+   that the models of a family share into the extrapolation, which neither the line nor a law with one shared E
+   expresses. The weights maximise the pooled log predictive density of the last one and last two sizes hidden
+   and predicted (stacking of predictive distributions; Yao, Vehtari, Simpson, Gelman, Bayesian Analysis 2018),
+   one weight vector per file and budget, found by EM.
 
 Where the model itself is at hand (``finetune-select``), `ntk_term` computes F from it as the paper does, and
 `LensLLMLaw(ntk=F)` holds F fixed.
 
 Every fit is bounded least squares on log-loss (`scipy.optimize.least_squares`, trust-region reflective) from a
 deterministic grid of starts over (β, log F), keeping the best; uncertainties come from the Jacobian covariance
-(delta method on log L) plus the residual scale, and for the pooled estimator the spread between its two
+(delta method on log L) plus the residual scale, and for the pooled estimator the spread between its three
 extrapolators. The replication (`evals/bench_lensllm.py`, report `evals/reports/bench_lensllm.md`) gives the
 figures.
 """
@@ -203,7 +206,7 @@ class LensLLMLaw(RectifiedLaw):
 
 
 class PooledLensLLM:
-    """LensLLM fitted to many curves at once: hierarchical (empirical-Bayes) pooling, two extrapolators, stacking.
+    """LensLLM fitted to many curves at once: hierarchical (empirical-Bayes) pooling, three extrapolators, stacking.
 
     Each model m has L_m(D) = B_m / (F_m + D^β_m) + E. The fit, fixed once for every file:
 
@@ -218,13 +221,15 @@ class PooledLensLLM:
        least-squares residual, so a model whose own points pin β poorly borrows from its family.
     4. *The power-phase line* (the law's D^β ≫ F, E → 0 limit, which AtS extrapolates): log L = a − β·log D on
        the power-phase points, its slope shrunk toward the family's by the same normal-normal model.
-    5. *Stacking*: both extrapolators are refitted with the last point hidden and with the last two hidden; the
-       weight w of the law maximises the pooled log predictive density of the hidden log losses under the mixture
-       w·p_law + (1 − w)·p_line (stacking of predictive distributions, Yao et al. 2018), summed over models.
+    5. *The power-phase quadratic*: log L = a + b·u + c·u² (u = centred log D) on the same points, the curvature c
+       shrunk toward the family's by the normal-normal model (`_shrunk_quadratics`), a and b refitted under it.
+    6. *Stacking*: the three extrapolators are refitted with the last point hidden and with the last two hidden;
+       the weights w (a simplex) maximise the pooled log predictive density of the hidden log losses under the
+       mixture Σ_k w_k·p_k (stacking of predictive distributions, Yao et al. 2018), summed over models.
 
-    The prediction is the weighted geometric mean of the two extrapolators; its std is that of the two-component
-    mixture on log L (each component's predictive variance — parameter covariance plus residual scale — and the
-    spread between them), times the mean.
+    The prediction is the weighted geometric mean of the three extrapolators; its std is that of the mixture on
+    log L (each component's predictive variance — parameter covariance plus residual scale — and the spread
+    between them), times the mean.
 
     Args:
         e_grid: fractions of the smallest observed loss tried for the shared E.
@@ -238,8 +243,10 @@ class PooledLensLLM:
         laws_: per-model parameters (dict with B, F, beta, E).
         transitions_: detected power-phase start per model.
         beta_prior_: family → (μ, τ) of the law's β prior (τ = inf: one model, no pooling).
-        weight_law_: stacking weight of the law's extrapolation (1 − that of the power-phase line).
-        holdout_loglik_: {"law": ..., "power_phase": ...} summed log predictive densities of the hidden points.
+        weights_: stacking weights {"law", "power_phase", "quadratic"} (sum 1).
+        weight_law_: the law's stacking weight (``weights_["law"]``).
+        holdout_loglik_: {"law": ..., "power_phase": ..., "quadratic": ...} summed log predictive densities of the
+            hidden points.
 
     Example:
         >>> pooled = PooledLensLLM().fit_many(sizes, losses)  # doctest: +SKIP
@@ -284,18 +291,21 @@ class PooledLensLLM:
         self.groups_ = tuple(groups) if groups is not None else ("all",) * len(losses)
         # predictive checks: hide the largest sizes, refit both extrapolators, score the hidden log losses
         n_nonzero = int(np.sum(sizes > 0))
-        ll_law, ll_line = np.zeros(len(losses)), np.zeros(len(losses))
+        ll = np.zeros((len(losses), len(COMPONENTS)))  # per model and component: summed log predictive density
         checks = [k for k in self.holdouts if n_nonzero - k >= 3]
         for k in checks:
             keep, hidden = slice(0, sizes.size - k), sizes[-k:]
             truth = np.log(losses[:, -k:])
-            fits, lines, _, _ = self._fit(sizes[keep], losses[:, keep])
-            for m, (fit, line) in enumerate(zip(fits, lines)):
-                ll_law[m] += _log_density(truth[m], *fit.log_predict(hidden))
-                ll_line[m] += _log_density(truth[m], *_shrunk_line_predict(line, hidden))
-        self.weight_law_ = _stacking_weight(ll_law, ll_line) if checks else 0.5
-        self.holdout_loglik_ = {"law": float(ll_law.sum()), "power_phase": float(ll_line.sum())}
-        self.fits_, self.lines_, self.E_, self.beta_prior_ = self._fit(sizes, losses)
+            fits, lines, quads, _, _ = self._fit(sizes[keep], losses[:, keep])
+            for m, (fit, line, quad) in enumerate(zip(fits, lines, quads)):
+                ll[m, 0] += _log_density(truth[m], *fit.log_predict(hidden))
+                ll[m, 1] += _log_density(truth[m], *_shrunk_line_predict(line, hidden))
+                ll[m, 2] += _log_density(truth[m], *_shrunk_quadratic_predict(quad, hidden))
+        w = _stacking_weights(ll) if checks else np.full(len(COMPONENTS), 1.0 / len(COMPONENTS))
+        self.weights_ = dict(zip(COMPONENTS, (float(v) for v in w)))
+        self.weight_law_ = self.weights_["law"]
+        self.holdout_loglik_ = dict(zip(COMPONENTS, (float(v) for v in ll.sum(axis=0))))
+        self.fits_, self.lines_, self.quads_, self.E_, self.beta_prior_ = self._fit(sizes, losses)
         self.transitions_ = np.array([line[3] for line in self.lines_])
         self.laws_ = [
             {"B": float(np.exp(f.params[0])), "F": float(np.exp(f.params[1])), "beta": float(f.params[2]), "E": self.E_}
@@ -304,7 +314,8 @@ class PooledLensLLM:
         return self
 
     def _fit(self, sizes: np.ndarray, losses: np.ndarray):
-        """Both extrapolators on one set of points: (law fits, shrunk lines, shared E, β prior per family)."""
+        """The three extrapolators on one set of points: (law fits, shrunk lines, shrunk quadratics, shared E,
+        β prior per family)."""
         groups = np.array(self.groups_)
         starts = [power_phase_start(sizes, row, delta=self.delta) for row in losses]
         weights = [np.where(sizes == 0, self.zero_weight, np.where(sizes >= s, 1.0, 0.0)) for s in starts]
@@ -333,7 +344,8 @@ class PooledLensLLM:
             penalty = lambda p, mu=mu, tau=tau, sig=fit.residual_std: np.array([sig * (p[2] - mu) / tau])
             pooled.append(fit_curve(sizes, row, w, fixed={3: e}, penalty=penalty))
         lines = _shrunk_lines(sizes, losses, starts, groups)
-        return pooled, lines, float(e), prior
+        quads = _shrunk_quadratics(sizes, losses, starts, groups)
+        return pooled, lines, quads, float(e), prior
 
     def predict(self, sizes) -> tuple[np.ndarray, np.ndarray]:
         """Predicted loss and standard deviation for every model at `sizes`.
@@ -347,17 +359,22 @@ class PooledLensLLM:
         """
         _check_fitted(self, "fits_")
         sizes = np.atleast_1d(np.asarray(sizes, dtype=float))
-        w = self.weight_law_
+        w = np.array([self.weights_[c] for c in COMPONENTS])
         means, stds = [], []
-        for fit, line in zip(self.fits_, self.lines_):
-            m_law, s_law = fit.log_predict(sizes)
-            m_line, s_line = _shrunk_line_predict(line, sizes)
-            mu = w * m_law + (1 - w) * m_line
-            var = w * s_law**2 + (1 - w) * s_line**2 + w * (1 - w) * (m_law - m_line) ** 2
+        for fit, line, quad in zip(self.fits_, self.lines_, self.quads_):
+            parts = [fit.log_predict(sizes), _shrunk_line_predict(line, sizes), _shrunk_quadratic_predict(quad, sizes)]
+            m = np.array([p[0] for p in parts])
+            s = np.array([p[1] for p in parts])
+            mu = w @ m
+            # variance of the mixture: within-component variance plus the spread of the component means
+            var = w @ (s**2 + (m - mu) ** 2)
             means.append(np.exp(mu))
             stds.append(np.exp(mu) * np.sqrt(var))
         return np.array(means), np.array(stds)
 
+
+#: the stacked extrapolators, in the order of `PooledLensLLM.weights_`.
+COMPONENTS = ("law", "power_phase", "quadratic")
 
 #: floor on the between-model spread τ of the law's β: with τ² = 0 from the moment estimate the prior would fix
 #: every model's β at the family mean exactly (the line's slope, a linear estimate, takes τ² = 0 as it comes).
@@ -393,6 +410,59 @@ def _shrunk_lines(sizes: np.ndarray, losses: np.ndarray, starts: Sequence[float]
     return lines
 
 
+def _shrunk_quadratics(sizes: np.ndarray, losses: np.ndarray, starts: Sequence[float], groups: np.ndarray) -> list:
+    """Power-phase quadratics log L = a + b·u + c·u² (u = log D − its mean), the curvature c shrunk toward the
+    family's by the normal-normal model (inverse-variance weights, DerSimonian–Laird τ²), then a and b refitted
+    with c held at its shrunk value.
+
+    The curvature is what the line cannot express (a power phase that is still steepening or already flattening
+    toward E); one model's curvature from a handful of points is noisy, the family's is not. Fitted on the
+    power-phase points, or on every non-zero size when the power phase has fewer than 4.
+
+    Returns one ``(ab, cov_ab, c, var_c, xm, G, s2)`` per model: the refitted level and slope with their
+    covariance, the shrunk curvature and its variance, the centring log size, the sensitivity of (a, b) to c, and
+    the residual variance (floored at 0.5%²).
+    """
+    raw = []
+    for row, start in zip(losses, starts):
+        m = sizes >= start
+        if m.sum() < 4:
+            m = sizes > 0
+        x, y = np.log(sizes[m]), np.log(row[m])
+        xm = float(x.mean())
+        u = x - xm
+        X = np.column_stack([np.ones_like(u), u, u**2])
+        coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+        s2 = max(float(np.sum((y - X @ coef) ** 2)) / max(len(x) - 3, 1), 0.005**2)
+        cov = np.linalg.pinv(X.T @ X) * s2
+        raw.append((coef, float(cov[2, 2]), X, y, xm, s2))
+    curv, var = np.array([r[0][2] for r in raw]), np.array([r[1] for r in raw])
+    prior = {g: random_effects(curv[groups == g], var[groups == g]) for g in dict.fromkeys(groups)}
+    quads = []
+    for (coef, v, X, y, xm, s2), g in zip(raw, groups):
+        mu, tau2 = prior[g]
+        c = coef[2]
+        if np.isfinite(tau2):
+            lam = tau2 / (tau2 + v)
+            c, v = lam * c + (1 - lam) * mu, lam * v
+        A = X[:, :2]
+        pinv = np.linalg.pinv(A.T @ A)
+        ab = pinv @ A.T @ (y - c * X[:, 2])
+        quads.append((ab, pinv * s2, float(c), float(v), xm, pinv @ A.T @ X[:, 2], s2))
+    return quads
+
+
+def _shrunk_quadratic_predict(quad, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and predictive std of log L on a shrunk quadratic: (a, b) covariance, the curvature's variance
+    propagated through the refit of (a, b), and the residual variance."""
+    ab, cov_ab, c, var_c, xm, G, s2 = quad
+    u = np.log(np.maximum(sizes, 1.0)) - xm
+    Q = np.column_stack([np.ones_like(u), u])
+    dc = u**2 - Q @ G  # d(prediction)/dc once (a, b) follow c
+    var = np.einsum("ij,jk,ik->i", Q, cov_ab, Q) + dc**2 * var_c
+    return Q @ ab + c * u**2, np.sqrt(var + s2)
+
+
 def _shrunk_line_predict(line, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and predictive std of log L on a shrunk line (coefficient covariance plus the residual variance)."""
     coef, cov, _, _, s2 = line
@@ -406,14 +476,24 @@ def _log_density(truth: np.ndarray, mean: np.ndarray, std: np.ndarray) -> float:
     return float(np.sum(-0.5 * ((truth - mean) / std) ** 2 - np.log(std) - 0.5 * np.log(2 * np.pi)))
 
 
-def _stacking_weight(ll_a: np.ndarray, ll_b: np.ndarray) -> float:
-    """The w ∈ [0, 1] maximising Σ_m log(w·exp(ll_a[m]) + (1 − w)·exp(ll_b[m])) (per-model log densities)."""
-    from scipy.optimize import minimize_scalar
+def _stacking_weights(ll: np.ndarray, *, iters: int = 500) -> np.ndarray:
+    """Simplex weights w maximising Σ_m log Σ_k w_k·exp(ll[m, k]) (ll: per-model, per-component log densities).
 
-    def loss(w: float) -> float:
-        return -float(np.sum(np.logaddexp(np.log(max(w, 1e-12)) + ll_a, np.log(max(1 - w, 1e-12)) + ll_b)))
-
-    return float(minimize_scalar(loss, bounds=(0.0, 1.0), method="bounded").x)
+    The objective is concave in w; the EM fixed point (w_k ← mean over models of component k's responsibility)
+    climbs it monotonically from the uniform start.
+    """
+    ll = np.asarray(ll, dtype=float)
+    w = np.full(ll.shape[1], 1.0 / ll.shape[1])
+    for _ in range(iters):
+        a = np.log(np.maximum(w, 1e-300)) + ll
+        a -= a.max(axis=1, keepdims=True)
+        r = np.exp(a)
+        r /= r.sum(axis=1, keepdims=True)
+        w_new = r.mean(axis=0)
+        if np.max(np.abs(w_new - w)) < 1e-10:
+            return w_new
+        w = w_new
+    return w
 
 
 def _polyfit_cov(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
