@@ -11,7 +11,7 @@ from index.errors import NotFittedError, UnknownBenchmarkError, UnknownTaskError
 from index.vocabulary import BENCHMARKS
 from recommender.predict import CatalogPrior
 
-FAST = {"max_iter": 30, "n_folds": 2}  # small fits: the tests check contracts, not accuracy
+FAST = {"max_iter": 30, "n_folds": 2, "small_folds": 2}  # small fits: the tests check contracts, not accuracy
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +158,25 @@ class TestSynthetic:
         assert np.mean(np.abs(mean - y)) < 1.5  # noise alone gives 0.8
         coverage = np.mean(np.abs(mean - y) <= prior.z_ * std)
         assert 0.7 <= coverage <= 0.9
+
+    def test_small_level_borrows_the_next_level_not_the_widest(self):
+        # 'same' has too few residuals for its own quantile: it takes its own pooled with 'cross', never the far
+        # wider no-score level's residuals
+        from recommender.predict.prior import _calibrate
+
+        rng = np.random.default_rng(0)
+        residual = np.concatenate([rng.uniform(0, 4, 10), rng.uniform(0, 5, 200), rng.uniform(0, 40, 200)])
+        level = np.array(["same"] * 10 + ["cross"] * 200 + ["meta"] * 200)
+        pred = rng.uniform(20, 80, residual.size)
+        _, half, n_cal = _calibrate(pred, residual, level, 0.8)
+        assert n_cal["same"] == 10
+        assert half["same"].max() < 6 and half["meta"].min() > 20
+
+    def test_small_benchmarks_get_more_folds(self):
+        prior = CatalogPrior(max_iter=30, n_folds=2, small_folds=5).fit(synthetic(200, seed=0), benchmarks=("gsm8k",))
+        # the calibration residuals come from every row, whatever the folds; the predicting regressor's seed
+        # offset is the fold count used
+        assert prior.models_["gsm8k"].regressor.random_state == prior.random_state + 5
 
     def test_no_feature_ever_known_gives_the_population(self):
         frame = synthetic(60, seed=0).assign(**{"score.arc": np.nan})

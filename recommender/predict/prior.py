@@ -11,12 +11,14 @@ whichever branch held most training rows.
 Uncertainty is conformal by cross-fitting (after the CV+ recipe of Barber et al., "Predictive inference with the
 jackknife+", Ann. Statist. 2021, here with a full refit): the models are split into `n_folds` folds, a regressor per
 fold is fitted on the others and its out-of-fold absolute residuals are collected; the predicting regressor is then
-fitted on all rows.
+fitted on all rows. A benchmark with fewer than 1,000 known scores gets 10 folds instead of 4: the fold regressors
+then see 90% of the rows, not 75%, and on a small benchmark that difference is what made its intervals too wide.
 The residual quantile is taken per *evidence level* — ``same`` (a known score from *b*'s leaderboard), ``cross``
 (scores from other leaderboards only), ``meta`` (no score; size / family / flags only) — and per bin of the predicted
 value (scores near 0 or 100 err less), so a model with little evidence gets a wide interval. `std` is that quantile
 over the normal quantile z = Φ⁻¹((1 + quantile) / 2) (1.2816 for 80%), so ``mean ± z·std`` is the calibrated
-interval. A row with no evidence at all gets the benchmark's population mean ± population standard deviation.
+interval. An evidence level with fewer than 30 residuals borrows those of the next less-informed level (its own pooled
+with them) rather than every level's. A row with no evidence at all gets the benchmark's population mean ± population standard deviation.
 """
 
 from __future__ import annotations
@@ -120,6 +122,8 @@ class CatalogPrior(BaseEstimator):
         quantile (`float`): coverage of the interval ``mean ± z·std``, z = Φ⁻¹((1 + quantile) / 2); 0.8 → z = 1.2816.
         n_folds (`int`): folds of the cross-fit (≥ 2) whose out-of-fold residuals set the intervals; the
             predicting regressor is then fitted on every row.
+        small_folds (`int`): folds used instead for a benchmark with fewer than `small_rows` known scores.
+        small_rows (`int`): below this many known scores a benchmark is cross-fitted with `small_folds` folds.
         min_scores (`int`): a benchmark with fewer known scores is skipped (reason in ``skipped_``).
         top_families (`int`): families (and architectures) with their own category; rarer ones share one.
         max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization: passed to each
@@ -162,6 +166,8 @@ class CatalogPrior(BaseEstimator):
         quantile: float = 0.8,
         # cross-fit and data
         n_folds: int = 4,
+        small_folds: int = 10,
+        small_rows: int = 1000,
         min_scores: int = 30,
         top_families: int = 40,
         # the regressors
@@ -176,6 +182,8 @@ class CatalogPrior(BaseEstimator):
         self.exclude = exclude
         self.quantile = quantile
         self.n_folds = n_folds
+        self.small_folds = small_folds
+        self.small_rows = small_rows
         self.min_scores = min_scores
         self.top_families = top_families
         self.max_iter = max_iter
@@ -282,7 +290,10 @@ class CatalogPrior(BaseEstimator):
         # Phase 1: out-of-fold predictions; folds over models (a model's masked copies share its fold, or a copy
         # would leak its target into the fit that predicts it).
         rng = np.random.default_rng(self.random_state)
-        n_folds = min(self.n_folds, len(rows))
+        # CV+ intervals are conservative by the gap between a fold regressor's (K − 1)/K of the rows and the
+        # predicting regressor's all of them; on a small benchmark that gap is a steep part of the learning curve,
+        # so it gets more folds.
+        n_folds = min(self.n_folds if len(rows) >= self.small_rows else max(self.n_folds, self.small_folds), len(rows))
         fold = (rng.permutation(len(rows)) % n_folds)[group]
         oof = np.full(len(y_aug), np.nan)
         for k in range(n_folds):
@@ -496,6 +507,14 @@ def _calibrate(
         n_cal[lv] = int(at.sum())
         if n_cal[lv] >= 30:
             edges[lv], halfwidth[lv] = _binned_quantiles(pred[at], residual[at], q)
+            continue
+        nxt = level == LEVELS[i + 1] if i + 2 < len(LEVELS) else np.zeros_like(at)
+        if i + 2 < len(LEVELS) and int((at | nxt).sum()) >= 30:
+            # Too few residuals of a better-informed level: its own, pooled with those of the next less-informed
+            # level (whose rows know less, so its residuals bound these from above). Pooling every level would
+            # hand these rows the no-score level's much wider intervals.
+            pool = at | nxt
+            edges[lv], halfwidth[lv] = _binned_quantiles(pred[pool], residual[pool], q)
             continue
         # Too few residuals for a quantile: all levels pooled, and never narrower than a better-informed level.
         wider = [float(halfwidth[LEVELS[j]].max()) for j in range(i)]
