@@ -66,7 +66,7 @@ def configs(ns: list[int], prms: list[str], *, width: int, max_tokens: int, step
 
 
 def run_one(engine, dataset, questions, config: StrategyConfig, prms: dict, prm_name: str | None,
-            model: str, extra: dict) -> list[dict]:
+            model: str, extra: dict, small_lm_max_n: int = 16) -> list[dict]:
     """The rows of one run: one row, or for ``best_of_n`` the rows of every sampled strategy and PRM (and, on
     arith at N = 4, the small-LM PRM's step AUROC into `extra`)."""
     start = time.perf_counter()
@@ -77,6 +77,8 @@ def run_one(engine, dataset, questions, config: StrategyConfig, prms: dict, prm_
     rows = [_row(model, dataset, questions, config, prm_name, solutions, wall)]
     derived = [("majority", None, solutions, 0.0)]
     for name, prm in prms.items():
+        if name == "small_lm" and config.n > small_lm_max_n:
+            continue  # it scores every step of every sample: its cost grows with N
         if name == prm_name:
             rescored, extra_s = solutions, 0.0
         else:
@@ -180,8 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--step-tokens", type=int, default=24)
     parser.add_argument("--max-steps", type=int, default=4)
-    parser.add_argument("--small-lm-tree-max-n", type=int, default=16,
+    parser.add_argument("--small-lm-tree-max-n", type=int, default=4,
                         help="largest N for tree searches guided by the small-LM PRM (it scores every step)")
+    parser.add_argument("--small-lm-max-n", type=int, default=4,
+                        help="largest N at which sampled solutions are also rescored by the small-LM PRM")
     parser.add_argument("--engine", choices=("transformers", "vllm"), default="transformers")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--quick", action="store_true", help="4 questions, N in {1, 4}, no GSM8K")
@@ -241,7 +245,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             usable = {k: v for k, v in prms.items() if dataset.name == "arith" or k != "verifier"}
             had_auroc = model in extra
-            for row in run_one(engine, dataset, questions, config, usable, prm_name, model, extra):
+            for row in run_one(engine, dataset, questions, config, usable, prm_name, model, extra,
+                               args.small_lm_max_n):
                 rows.append(row)
                 with partial.open("a") as f:
                     f.write(json.dumps(row) + "\n")

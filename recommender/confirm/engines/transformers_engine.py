@@ -4,6 +4,12 @@ Prompts are batched with left padding (so every row's next token sits in the las
 model's KV cache by ``model.generate``; ``n`` samples per prompt are ``num_return_sequences`` rows of one batch.
 Micro-batches hold prompts of similar length (sorted), so little compute is spent on padding.
 
+Shared prompt prefixes are prefilled once. The prompts of one question set share their instructions and worked
+examples (arith: ~300 of ~350 tokens), and the n samples of a prompt share all of it. When a micro-batch's rows
+share at least `min_shared_prefix` leading tokens, that prefix runs once through the model, its KV cache is
+repeated over the rows, and each row is laid out as ``prefix · padding · own suffix``: the attention mask hides the
+padding and position ids follow the mask, so every row sees exactly the positions and keys of its unpadded prompt.
+
 Token counts are exact: one `_Tracker` object sits in ``generate`` both as a logits processor (it sees each step's
 raw logits, before temperature / top-p) and as a stopping criterion (called after every appended token). It
 records, per row, the step at which the row ended (EOS or a stop string) and the log-probability of every token
@@ -35,6 +41,8 @@ class TransformersEngine(TokenizedEngine):
         model_id: the name results are reported under (alias, path or Hub id).
         revision: identifies the exact weights (Hub commit, file SHA-256, folder digest); part of cache keys.
         batch_size: sequences (prompts × samples) per forward batch; lower it when memory is short.
+        min_shared_prefix: prefill a micro-batch's common leading tokens once when there are at least this many
+            (0 turns prefix sharing off).
 
     Attributes:
         model_id (`str`), revision (`str`), has_chat_template (`bool`): as the `Engine` protocol defines them.
@@ -54,7 +62,9 @@ class TransformersEngine(TokenizedEngine):
         model_id: str,
         revision: str,
         batch_size: int = 64,
+        min_shared_prefix: int = 32,
     ):
+        self.min_shared_prefix = min_shared_prefix
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size!r} must be at least 1.")
         self.model = model
@@ -131,12 +141,24 @@ class TransformersEngine(TokenizedEngine):
         """One left-padded ``generate`` call; completions row by row (prompt-major, ``samples`` per prompt)."""
         import torch
 
-        width = max(len(e) for e in encoded)
+        shared = _common_prefix(encoded) if self.min_shared_prefix else 0
+        shared = 0 if shared < self.min_shared_prefix else shared
+        tails = [e[shared:] for e in encoded]
+        tail_width = max(len(t) for t in tails)
+        width = shared + tail_width
         ids = torch.full((len(encoded), width), self._pad, dtype=torch.long)
         mask = torch.zeros((len(encoded), width), dtype=torch.long)
-        for r, e in enumerate(encoded):
-            ids[r, width - len(e) :] = torch.tensor(e)
-            mask[r, width - len(e) :] = 1
+        for r, t in enumerate(tails):
+            ids[r, :shared] = torch.tensor(encoded[r][:shared], dtype=torch.long)
+            mask[r, :shared] = 1
+            ids[r, width - len(t) :] = torch.tensor(t)
+            mask[r, width - len(t) :] = 1
+        cache = {}
+        if shared:
+            prefix = ids[:1, :shared].to(self.model.device)
+            past = self.model(input_ids=prefix, attention_mask=torch.ones_like(prefix), use_cache=True).past_key_values
+            past.batch_repeat_interleave(len(encoded) * samples)
+            cache = {"past_key_values": past}
         tracker = _Tracker(self.tokenizer, self._eos, stop, width)
         logits_processor, stopping_criteria = _hooks(tracker)
         sampling = {"do_sample": True, "temperature": temperature, "top_p": top_p, "top_k": 0} if temperature > 0 \
@@ -150,6 +172,7 @@ class TransformersEngine(TokenizedEngine):
             eos_token_id=self._eos,
             logits_processor=logits_processor,
             stopping_criteria=stopping_criteria,
+            **cache,
             **sampling,
         )
         generated = out[:, width:].tolist()
@@ -164,6 +187,15 @@ class TransformersEngine(TokenizedEngine):
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def _common_prefix(encoded: list[list[int]]) -> int:
+    """Leading tokens every row shares, leaving each row at least one token of its own (generate needs one)."""
+    first, shortest = encoded[0], min(len(e) for e in encoded)
+    n = 0
+    while n < shortest - 1 and all(e[n] == first[n] for e in encoded):
+        n += 1
+    return n
 
 
 class _Tracker:
