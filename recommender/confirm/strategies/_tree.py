@@ -2,12 +2,19 @@
 
 A node's text is what the model has generated after the prompt, steps separated by a blank line. Expanding a node
 asks the engine for its next step (stop string ``"\\n\\n"``); the PRM then scores each child's whole step list.
+
+Token boundaries: a prompt that ends with the blank line is re-tokenised, and a BPE tokenizer such as SmolLM2's
+writes a final ``"\\n\\n"`` as one merged token that in running text appears only before more whitespace (before
+a word it is two ``"\\n"`` tokens). After that unnatural token the model continues off its distribution (a stray
+space, a new equation instead of the answer: beam search fell 10 points below greedy on arith). So when the
+engine's tokenizer splits ``"\\n\\nThe"`` this way, the prompt ends one ``"\\n"`` earlier and the model writes the
+second one itself, which is then dropped from the step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from recommender.confirm.strategies._base import (
@@ -63,13 +70,17 @@ def expand(engine: Engine, dataset: Dataset, prm: PRM, questions: Sequence[Quest
     Returns:
         Per node, its `n` children in sample order (children share nothing with each other or other nodes).
     """
-    prompts = [roots[node.question] + node.text for node in nodes]
+    heal = _heals_separator(engine)
+    prompts = [roots[node.question] + (node.text[:-1] if heal and node.text.endswith(STEP_SEPARATOR) else node.text)
+               for node in nodes]
     generations = generate(engine, prompts, config, dataset, n=n, call=call, stop=() if last else (STEP_SEPARATOR,))
     children: list[list[Node]] = []
     for node, g in zip(nodes, generations):
         ledger.charge(node.question, g)
         kids = []
         for c in g.completions:
+            if heal and node.text.endswith(STEP_SEPARATOR) and c.text.startswith("\n"):
+                c = replace(c, text=c.text[1:])  # the separator's second newline, written by the model
             new_steps = split_steps(c.text) if last else ([c.text.strip()] if c.text.strip() else [])
             # a blank line before any text is no step: the branch goes on from after it (rather than ending empty)
             blank = not c.text.strip() and c.stop_reason == STEP_SEPARATOR
@@ -79,6 +90,23 @@ def expand(engine: Engine, dataset: Dataset, prm: PRM, questions: Sequence[Quest
         children.append(kids)
     _score(prm, questions, [k for kids in children for k in kids], config, ledger)
     return children
+
+
+def _heals_separator(engine: Engine) -> bool:
+    """Whether prompts should end one newline short of the step separator (see the module docstring)."""
+    tokenizer = getattr(engine, "tokenizer", None)
+    if tokenizer is None:
+        return False
+    cached = getattr(engine, "_gemfinder_heal", None)
+    if cached is None:
+        def ids(text: str) -> list[int]:
+            return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+        running, cut = ids("= 2" + STEP_SEPARATOR + "The"), ids("= 2" + STEP_SEPARATOR)
+        # in running text the separator starts as a lone newline: the prompt should stop after that one
+        cached = running[: len(cut)] != cut and running[: len(cut)] == ids("= 2\n")
+        engine._gemfinder_heal = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def _score(prm: PRM, questions: Sequence[Question], nodes: list[Node], config: StrategyConfig,
