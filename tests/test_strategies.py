@@ -28,6 +28,7 @@ class Recorder:
         self.engine = engine
         self.model_id, self.revision = engine.model_id, engine.revision
         self.has_chat_template = engine.has_chat_template
+        self.tokenizer = engine.tokenizer  # the tree searches read its token boundaries
         self.calls: list[dict] = []
 
     def format_chat(self, user, *, system=None, history=()):
@@ -201,3 +202,18 @@ class TestConfig:
         with pytest.raises(UnknownNameError, match="aggregation"):
             StrategyConfig("best_of_n", n=4, aggregation="mean")
         assert StrategyConfig("dvts", n=16).label == "dvts@16/M4"
+
+
+def test_step_prompts_end_where_running_text_would_split_the_blank_line(engine, arith_questions):
+    """SmolLM2's tokenizer merges a final "\\n\\n" into a token that running text never has before a word: step
+    prompts end one newline short, and the model's own second newline is not kept twice."""
+    from recommender.confirm.strategies._tree import _heals_separator
+
+    assert _heals_separator(engine)
+    ds, questions = arith_questions
+    rec = Recorder(engine)
+    config = StrategyConfig("beam_search", n=2, width=2, max_tokens=12, max_steps=3, temperature=0.8, seed=1)
+    solutions = STRATEGIES["beam_search"](rec, ds, questions[:2], config, prm=VERIFIER)
+    later = [p for call in rec.calls[1:] for p in call["prompts"]]
+    assert later and all(p.endswith("\n") and not p.endswith("\n\n") for p in later)
+    assert all("\n\n\n" not in c.text for s in solutions for c in s.candidates)
