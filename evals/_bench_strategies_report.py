@@ -31,20 +31,25 @@ def markdown(rows: list[dict], extra: dict, settings: dict) -> str:
         f"{min(loads, default=0):.1f}–{max(loads, default=0):.1f} during the runs, so seconds are pessimistic and "
         "only comparable within a table.",
         "",
-        f"arith: {settings['steps']} events per problem, {settings['digits']}-digit numbers, operations "
-        f"`{settings['ops']}`; {settings['arith_questions']} questions at N ≤ 4"
+        f"arith: {settings['steps']} event(s) per problem, {settings['digits']}-digit numbers, operations "
+        f"`{settings['ops']}`, {settings.get('shots', 0)} worked examples as chat turns; "
+        f"{settings['arith_questions']} questions at N ≤ 4"
         + (f" and the first {settings['arith_questions_16']} of them at N = 16 (fewer, because cost grows with N)"
            if any(r["n"] >= 16 for r in rows) else "; N = 16 was not run (it did not fit the time on the shared "
            "cores)")
-        + f"; GSM8K: {settings['gsm8k_questions']} questions. Sampling at "
-        f"temperature 0.8; whole solutions up to {settings['max_tokens']} tokens; tree searches (M = "
+        + (f"; GSM8K: {max(r['questions'] for r in rows if r['dataset'] == 'gsm8k')} questions"
+           if any(r["dataset"] == "gsm8k" for r in rows) else "; GSM8K was not run (it did not fit the time)")
+        + ". PRMs per model: " + "; ".join(
+            f"{m}: {', '.join(sorted({r['prm'] for r in rows if r['model'] == m and r['prm']}))}"
+            for m in sorted({r["model"] for r in rows}))
+        + f". Sampling at temperature 0.8; whole solutions up to {settings['max_tokens']} tokens; tree searches (M = "
         f"{settings['width']}) take steps of up to {settings['step_tokens']} tokens, at most "
         f"{settings['max_steps']} steps, scores aggregated by `min`; Best-of-N scores by the `last` step. "
-        f"Tree searches guided by the small-LM PRM run only up to N = {settings['small_lm_tree_max_n']}. Majority, "
-        "Best-of-N and weighted Best-of-N at one N are read off the same N samples per question (as search-and-learn "
-        "evaluates them); each row's cost is what that strategy alone pays (the small-LM PRM's scoring time "
-        "included). 95% intervals are Wilson intervals: with this few questions they are wide, so read "
-        "differences of less than ~25 points as noise.",
+        f"The small-LM PRM rescores sampled solutions up to N = {settings.get('small_lm_max_n', 16)} and guides "
+        f"tree searches up to N = {settings['small_lm_tree_max_n']} (it scores every step of every candidate). "
+        "Majority, Best-of-N and weighted Best-of-N at one N are read off the same N samples per question (as "
+        "search-and-learn evaluates them); each row's cost is what that strategy alone pays (the small-LM PRM's "
+        "scoring time included). 95% intervals are Wilson intervals: about ±7 points at 200 questions, ±10 at 100.",
         "",
     ]
     body = []
