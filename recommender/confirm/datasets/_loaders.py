@@ -140,7 +140,10 @@ def _arith(limit, seed, *, steps: int = ARITH_DEFAULTS["steps"], digits: int = A
     # the worked examples show the solution on the line after the question; ending the prompt with that newline
     # keeps a base model from opening with a blank line (an empty first step that would end a tree search)
     ds = Dataset("arith", questions, arith.INSTRUCTIONS, _read_number, states_number_answer, _grade_number,
-                 {"steps": steps, "digits": digits, "ops": ops, "shots": shots}, cue="\n")
+                 {"steps": steps, "digits": digits, "ops": ops, "shots": shots}, cue="\n",
+                 # a base model sees the worked examples as plain turns and, once it has answered, starts the next
+                 # one with the instructions: that ends its answer, as "Question:" does for the shipped sets
+                 stop=("Question:", arith.INSTRUCTIONS.split(":")[0]))
     return replace(ds, shots=tuple((ds.prompt(q), q.meta["solution"]) for q in examples))
 
 
