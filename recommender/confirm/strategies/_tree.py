@@ -71,15 +71,16 @@ def expand(engine: Engine, dataset: Dataset, prm: PRM, questions: Sequence[Quest
         Per node, its `n` children in sample order (children share nothing with each other or other nodes).
     """
     heal = _heals_separator(engine)
-    prompts = [roots[node.question] + (node.text[:-1] if heal and node.text.endswith(STEP_SEPARATOR) else node.text)
-               for node in nodes]
+    # per node: whether its prompt ends one newline short (the model then writes that newline first)
+    short = [heal and node.text.endswith(STEP_SEPARATOR) for node in nodes]
+    prompts = [roots[node.question] + (node.text[:-1] if cut else node.text) for node, cut in zip(nodes, short)]
     generations = generate(engine, prompts, config, dataset, n=n, call=call, stop=() if last else (STEP_SEPARATOR,))
     children: list[list[Node]] = []
-    for node, g in zip(nodes, generations):
+    for node, cut, g in zip(nodes, short, generations):
         ledger.charge(node.question, g)
         kids = []
         for c in g.completions:
-            if heal and node.text.endswith(STEP_SEPARATOR) and c.text.startswith("\n"):
+            if cut and c.text.startswith("\n"):
                 c = replace(c, text=c.text[1:])  # the separator's second newline, written by the model
             new_steps = split_steps(c.text) if last else ([c.text.strip()] if c.text.strip() else [])
             # a blank line before any text is no step: the branch goes on from after it (rather than ending empty)
@@ -93,20 +94,18 @@ def expand(engine: Engine, dataset: Dataset, prm: PRM, questions: Sequence[Quest
 
 
 def _heals_separator(engine: Engine) -> bool:
-    """Whether prompts should end one newline short of the step separator (see the module docstring)."""
+    """Whether prompts should end one newline short of the step separator (see the module docstring); three short
+    tokenisations per expansion, next to the thousands of prompts the expansion tokenises anyway."""
     tokenizer = getattr(engine, "tokenizer", None)
     if tokenizer is None:
         return False
-    cached = getattr(engine, "_gemfinder_heal", None)
-    if cached is None:
-        def ids(text: str) -> list[int]:
-            return list(tokenizer(text, add_special_tokens=False)["input_ids"])
 
-        running, cut = ids("= 2" + STEP_SEPARATOR + "The"), ids("= 2" + STEP_SEPARATOR)
-        # in running text the separator starts as a lone newline: the prompt should stop after that one
-        cached = running[: len(cut)] != cut and running[: len(cut)] == ids("= 2\n")
-        engine._gemfinder_heal = cached  # type: ignore[attr-defined]
-    return cached
+    def ids(text: str) -> list[int]:
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    running, cut = ids("= 2" + STEP_SEPARATOR + "The"), ids("= 2" + STEP_SEPARATOR)
+    # in running text the separator starts as a lone newline: the prompt should stop after that one
+    return running[: len(cut)] != cut and running[: len(cut)] == ids("= 2\n")
 
 
 def _score(prm: PRM, questions: Sequence[Question], nodes: list[Node], config: StrategyConfig,
