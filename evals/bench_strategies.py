@@ -76,9 +76,8 @@ def run_one(engine, dataset, questions, config: StrategyConfig, prms: dict, prm_
         return [_row(model, dataset, questions, config, prm_name, solutions, wall)]
     rows = [_row(model, dataset, questions, config, prm_name, solutions, wall)]
     derived = [("majority", None, solutions, 0.0)]
-    for name, prm in prms.items():
-        if name == "small_lm" and config.n > small_lm_max_n:
-            continue  # it scores every step of every sample: its cost grows with N
+    for name in _scoring_prms(prms, config, small_lm_max_n):
+        prm = prms[name]
         if name == prm_name:
             rescored, extra_s = solutions, 0.0
         else:
@@ -91,6 +90,22 @@ def run_one(engine, dataset, questions, config: StrategyConfig, prms: dict, prm_
         chosen = [_pick(strategy, s) for s in sols]
         rows.append(_row(model, dataset, questions, replace(config, name=strategy), name, chosen, wall + extra_s))
     return rows
+
+
+def _scoring_prms(prms: dict, config: StrategyConfig, small_lm_max_n: int) -> list[str]:
+    """The PRMs whose Best-of-N rows a sampling run produces."""
+    # the small-LM PRM scores every step of every sample: its cost grows with N
+    return [name for name in prms if name != "small_lm" or config.n <= small_lm_max_n]
+
+
+def row_keys(probe: dict, prms: dict, config: StrategyConfig, small_lm_max_n: int) -> set[tuple]:
+    """The keys of the rows `run_one` makes for `probe`'s run."""
+    if config.name != "best_of_n":
+        return {_key(probe)}
+    keys = {_key(probe), _key({**probe, "strategy": "majority", "prm": None})}
+    for name in _scoring_prms(prms, config, small_lm_max_n):
+        keys |= {_key({**probe, "strategy": s, "prm": name}) for s in ("best_of_n", "weighted_best_of_n")}
+    return keys
 
 
 def _rescore(prm, questions, solutions, config):
@@ -206,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = [json.loads(line) for line in partial.read_text().splitlines()] if partial.is_file() else []
     # AUROC records share the append-only file (two processes, one per model, may write it at once)
     extra = {r["model"]: r for r in rows if r.get("kind") == "auroc"}
-    rows = [r for r in rows if r.get("kind") != "auroc"]
+    # a run re-made to add rows (e.g. another PRM's) supersedes the earlier rows of its samples: the last row wins
+    rows = list({_key(r): r for r in rows if r.get("kind") != "auroc"}.values())
     done = {_key(r) for r in rows}
     if args.report_only:
         from evals._bench_strategies_report import write_report
@@ -239,15 +255,16 @@ def main(argv: list[str] | None = None) -> int:
             questions = dataset.questions[:k]
             probe = {"model": model, "dataset": dataset.name, "strategy": config.name, "n": config.n,
                      "prm": prm_name, "questions": len(questions)}
-            if _key(probe) in done:
-                continue
             if config.name in TREE_STRATEGIES and prm_name == "small_lm" and config.n > args.small_lm_tree_max_n:
                 continue
             usable = {k: v for k, v in prms.items() if dataset.name == "arith" or k != "verifier"}
+            if row_keys(probe, usable, config, args.small_lm_max_n) <= done:
+                continue
             had_auroc = model in extra
             for row in run_one(engine, dataset, questions, config, usable, prm_name, model, extra,
                                args.small_lm_max_n):
-                rows.append(row)
+                rows = [r for r in rows if _key(r) != _key(row)] + [row]
+                done.add(_key(row))
                 with partial.open("a") as f:
                     f.write(json.dumps(row) + "\n")
                 print(f"{model} {dataset.name} {row['strategy']}@{row['n']} prm={row['prm']}: {row['accuracy']:.1f} "

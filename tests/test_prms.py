@@ -7,6 +7,7 @@ import pytest
 from index.errors import PRMWeightsNotFoundError, UnknownNameError
 from recommender.confirm.datasets import arith, load_dataset
 from recommender.confirm.prms import PRMS, default_prm, load_prm
+from recommender.confirm.prms._prefix_tree import PrefixTree, pack
 
 QUESTION = ("Mia has 47 marbles. Then she finds 28 more marbles. Then she gives away 19 marbles. Then she ends up "
             "with 2 times as many marbles as before. How many marbles does Mia have now?")
@@ -71,6 +72,23 @@ class TestHF:
             load_prm("hf", model="someone/prm")
 
 
+class TestPrefixTree:
+    def test_shared_prefixes_are_stored_once(self):
+        tree = PrefixTree()
+        assert [tree.add(s) for s in ([1, 2, 3], [1, 2, 4, 5], [1, 2, 3], [7])] == [0, 1, 2, 3]
+        assert tree.tokens == [1, 2, 3, 4, 5, 7]
+        assert tree.parents == [-1, 0, 1, 1, 3, -1]
+        assert tree.depths == [0, 1, 2, 2, 3, 0]
+        assert tree.ends == [2, 4, 2, 5]
+        assert tree.new_nodes([1, 2, 4, 6, 6]) == 2
+        with pytest.raises(ValueError, match="empty"):
+            tree.add([])
+
+    def test_pack_respects_the_node_budget(self):
+        packed = pack([[1, 2, 3], [1, 2, 4], [9, 9, 9, 9], [1, 5]], max_nodes=4)
+        assert [(len(t), idx) for t, idx in packed] == [(4, [0, 1]), (4, [2]), (2, [3])]
+
+
 @pytest.fixture(scope="module")
 def small_prm():
     return load_prm("small_lm")
@@ -89,6 +107,25 @@ class TestSmallLM:
         longer = small_prm.score(QUESTION, [["47 + 28 = 75", "75 - 19 = 56", "56 * 2 = 112"]])[0]
         assert len(small_prm._cache) == cached + 1  # only the new step was scored
         assert longer[:2] == first
+
+    def test_packed_prompts_score_as_if_alone(self, small_prm):
+        import torch
+
+        prompts = [small_prm._judge_prompt(QUESTION, steps) for steps in
+                   (["47 + 28 = 75"], ["47 + 28 = 75", "75 - 19 = 56"], ["47 + 28 = 13"], ["The answer is 9."])]
+        alone = []
+        for p in prompts:
+            ids = small_prm.tokenizer(p, return_tensors="pt", add_special_tokens=False)["input_ids"]
+            with torch.inference_mode():
+                pair = small_prm.model(input_ids=ids).logits[0, -1, [small_prm._yes, small_prm._no]].softmax(-1)
+            alone.append(float(pair[0]))
+        assert small_prm._yes_prob(prompts) == pytest.approx(alone, abs=1e-4)
+        # a trie too small for two prompts: each gets its own row, batched with padding
+        small_prm.max_tree_tokens, small_prm.batch_tokens = 8, 10_000
+        try:
+            assert small_prm._yes_prob(prompts) == pytest.approx(alone, abs=1e-4)
+        finally:
+            small_prm.max_tree_tokens, small_prm.batch_tokens = 1024, 4096
 
     def test_logprob_method(self):
         prm = load_prm("small_lm", method="logprob")

@@ -4,8 +4,9 @@ No small PRM ships on PyPI, so this one asks a small instruct model. Two scoring
 
 - ``yes_prob`` (default): for each step, the model reads the question and the solution up to that step and is asked
   "Is the last step correct? Answer Yes or No."; the score is P(Yes) / (P(Yes) + P(No)) at its first answer token.
-  One forward pass per (question, step prefix); prefixes already scored are cached, so a tree search pays only for
-  its new steps.
+  The prompts of all step prefixes share their chat template, question and earlier steps, so they are packed into
+  token tries (`_prefix_tree`) and scored together, each shared token computed once; prefixes already scored are
+  cached, so a tree search pays only for its new steps.
 - ``logprob``: the step's mean token probability under the model given the question and the previous steps,
   ``exp(mean log p)``: how unsurprising the step is. One forward pass per candidate scores all its steps.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
+from recommender.confirm.prms._prefix_tree import last_hidden_states, pack, token_logits
 from recommender.confirm.prms.base import PRM
 
 if TYPE_CHECKING:
@@ -35,7 +37,8 @@ class SmallLMPRM(PRM):
         model: an alias (``smollm2-135m-instruct``), folder, ``.gguf`` file or cached Hub id.
         method: ``yes_prob`` or ``logprob`` (see the module docstring).
         device: ``cpu`` or ``cuda``.
-        batch_size: sequences per forward pass.
+        batch_tokens: tokens (rows × packed length) per forward pass.
+        max_tree_tokens: the most tokens packed into one prompt trie (attention over a trie grows with its square).
 
     Example:
         >>> prm = SmallLMPRM()
@@ -46,7 +49,7 @@ class SmallLMPRM(PRM):
     name = "small_lm"
 
     def __init__(self, model: str = "smollm2-135m-instruct", *, method: Method = "yes_prob", device: str = "cpu",
-                 batch_size: int = 16):
+                 batch_tokens: int = 4096, max_tree_tokens: int = 1024):
         if method not in ("yes_prob", "logprob"):
             from index.errors import UnknownNameError
 
@@ -58,7 +61,7 @@ class SmallLMPRM(PRM):
         # the name keys cached live results: another scoring (or scorer model) must not reuse them
         self.name = "small_lm" if (method, model) == ("yes_prob", "smollm2-135m-instruct") else \
             f"small_lm:{method}:{model}"
-        self.batch_size = batch_size
+        self.batch_tokens, self.max_tree_tokens = batch_tokens, max_tree_tokens
         self.model, self.tokenizer = models.load_model(models.resolve_model(model), device=device)
         self.tokenizer.padding_side = "left"
         self._yes = self.tokenizer.encode("Yes", add_special_tokens=False)[0]
@@ -89,26 +92,22 @@ class SmallLMPRM(PRM):
         if self.method == "logprob":
             return [[self._logprob_steps(q, list(c)) for c in cands] for q, cands in items]
         keys = {(q, tuple(c[: k + 1])) for q, cands in items for c in cands for k in range(len(c))}
-        todo = sorted(k for k in keys if k not in self._cache)
-        for lo in range(0, len(todo), self.batch_size):
-            chunk = todo[lo : lo + self.batch_size]
-            probs = self._yes_prob([self._judge_prompt(q, s) for q, s in chunk])
-            self._cache.update(zip(chunk, probs))
+        todo = sorted(k for k in keys if k not in self._cache)  # sorted: prompts sharing a prefix sit together
+        if todo:
+            self._cache.update(zip(todo, self._yes_prob([self._judge_prompt(q, s) for q, s in todo])))
         return [[[self._cache[(q, tuple(c[: k + 1]))] for k in range(len(c))] for c in cands] for q, cands in items]
 
-    def _forward(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        import torch
-
-        batch = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-        batch = {k: v.to(self.model.device) for k, v in batch.items()}
-        with torch.inference_mode():
-            logits = self.model(**batch).logits.float()
-        return logits, batch["input_ids"]
-
     def _yes_prob(self, prompts: list[str]) -> list[float]:
-        logits, _ = self._forward(prompts)
-        pair = logits[:, -1, [self._yes, self._no]].softmax(-1)
-        return [float(p) for p in pair[:, 0]]
+        seqs = self.tokenizer(prompts, add_special_tokens=False)["input_ids"]
+        packed = pack(seqs, self.max_tree_tokens)
+        hidden = last_hidden_states(self.model, [tree for tree, _ in packed], pad_id=self.tokenizer.pad_token_id,
+                                    batch_tokens=self.batch_tokens)
+        probs = [0.0] * len(prompts)
+        for (_, indices), h in zip(packed, hidden):
+            pair = token_logits(self.model, h, (self._yes, self._no)).softmax(-1)
+            for i, p in zip(indices, pair[:, 0].tolist()):
+                probs[i] = p
+        return probs
 
     def _logprob_steps(self, question: str, steps: list[str]) -> list[float]:
         """exp(mean token log-prob) of each step, from one teacher-forced pass over the whole solution."""
