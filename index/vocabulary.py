@@ -75,6 +75,8 @@ TASK_ALIASES: dict[str, str] = {
     "math_lvl5": "math", "competition_mathematics": "math",
     "bbh": "reasoning", "musr": "reasoning", "mmlu": "knowledge", "mmlu_pro": "knowledge",
     "truthfulqa": "truthfulness", "hallucination": "truthfulness", "hallucinations": "truthfulness",
+    "hallucinate": "truthfulness", "hallucinates": "truthfulness", "hallucinating": "truthfulness",
+    "honest": "truthfulness", "factual": "truthfulness", "truthfully": "truthfulness",
     "scientific": "science", "science_questions": "science", "gpqa": "science",
     "hellaswag": "commonsense", "winogrande": "commonsense",
     "python_code": "code", "code_completion": "code", "software_engineering": "code", "humaneval": "code",

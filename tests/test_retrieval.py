@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -133,3 +135,12 @@ def test_rebuild_reuses_unchanged_vectors_and_embeds_changed_cards(small, embedd
     assert np.allclose(rebuilt.vectors[1:], store.vectors[1:])  # reused rows are identical
     fresh = build_vector_store(changed, embedder=embedder, progress=False)
     assert np.allclose(rebuilt.vectors, fresh.vectors, atol=2e-3)  # and equal to a from-scratch build
+
+
+def test_embedder_leaves_the_hub_mode_of_the_process_alone(monkeypatch):
+    """Loading the embedding model must not switch later Hub calls of the same process (sync, push) to offline."""
+    from index.embed import Embedder
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    Embedder().encode(["a 7B model for math"])
+    assert "HF_HUB_OFFLINE" not in os.environ

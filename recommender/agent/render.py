@@ -24,9 +24,9 @@ def _evidence(pick: Pick) -> str:
         m = pick.measured
         low, high = m.interval
         parts.append(f"measured {m.accuracy:.1f} (n={m.n}, 95% CI {low:.1f}–{high:.1f}, {m.source})")
-    if pick.prediction is not None:
-        p = pick.prediction
-        parts.append(f"predicted {p.mean:.1f} ± {p.std:.1f}" if p.std else f"known {p.mean:.1f}")
+    if (comparable := pick.comparable_prediction()) is not None:
+        on, mean, std = comparable
+        parts.append(f"predicted {mean:.1f} ± {std:.1f} ({on})" if std else f"known {mean:.1f} ({on})")
     known = ", ".join(f"{s.benchmark} {s.value:.1f} ({s.source}{', ' + s.date if s.date else ''})"
                       for s in pick.known_scores)
     if known:

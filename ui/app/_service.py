@@ -223,11 +223,12 @@ class AppService:
         rows = []
         for p in answer.picks:
             known = {s.benchmark: s.value for s in p.known_scores}
-            pred, meas = p.prediction, p.measured
+            pred, meas = p.comparable_prediction(), p.measured
             row = {
                 "#": p.rank, "model": p.id, "params (B)": p.params_b, "licence": p.license or "—",
                 "popularity": p.popularity, "pop. is": p.popularity_kind or "—", "gem": "★ gem" if p.gem else "",
-                "predicted": None if pred is None else pred.mean, "± σ": None if pred is None else pred.std,
+                "predicted": None if pred is None else pred[1], "± σ": None if pred is None else pred[2],
+                "predicted on": "—" if pred is None else pred[0],
                 "measured": None if meas is None else meas.accuracy, "n": None if meas is None else meas.n,
                 "measured on": "—" if meas is None else meas.source,
                 **{f"known {b}": known.get(b) for b in answer.benchmarks},
@@ -235,7 +236,7 @@ class AppService:
             }
             rows.append(row)
         columns = ["#", "model", "params (B)", "licence", "popularity", "pop. is", "gem", "predicted", "± σ",
-                   "measured", "n", "measured on", *(f"known {b}" for b in answer.benchmarks), "queries",
+                   "predicted on", "measured", "n", "measured on", *(f"known {b}" for b in answer.benchmarks), "queries",
                    "best strategy", "why"]
         numeric = ["params (B)", "popularity", "predicted", "± σ", "measured", "n",
                    *(f"known {b}" for b in answer.benchmarks)]

@@ -76,7 +76,10 @@ def render(answer) -> None:
     table.add_column("why", overflow="fold", max_width=60)
     for p in answer.picks:
         pop = "—" if p.popularity is None else f"{p.popularity:,} {'♥' if p.popularity_kind == 'likes' else '↓'}"
-        pred = "—" if p.prediction is None else f"{p.prediction.mean:.1f} ± {p.prediction.std:.1f}"
+        pred = "—"
+        if (comparable := p.comparable_prediction()) is not None:
+            on, mean, std = comparable
+            pred = f"{mean:.1f} ± {std:.1f} {on}" if std else f"{mean:.1f} {on} (known)"
         meas = "—"
         if p.measured is not None:
             low, high = p.measured.interval
