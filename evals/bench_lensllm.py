@@ -7,8 +7,8 @@ method sees only the sizes ≤ D_max/γ (D = 0 included) and predicts the loss a
 - RelAcc: (L_worst − L_selected) / (L_worst − L_best) × 100, for the model with the lowest prediction;
 - RMSE: root mean squared error (loss units) on the sizes not fitted, per model, averaged over models (laws only).
 
-Methods: ``lensllm`` (`PooledLensLLM`: the family-pooled law stacked with the power-phase line and the family-shrunk
-power-phase quadratic), ``rectified``
+Methods: ``lensllm`` (`PooledLensLLM`: the family-pooled law stacked with the power-phase line, the family-shrunk
+power-phase quadratic and the per-model AtS line), ``rectified``
 (Lin et al.'s Rectified-law selection with AtS point selection, `AtS`), ``zeroshot``, ``modelsize``; the report
 adds ``rectified_law`` (the Rectified law fitted per model on every point, no selection) for reference. Lin et al.'s
 published AtS figures (``results_tab1.txt``) are printed beside ours, with the issue's target check (PASS/MISS per
@@ -310,8 +310,9 @@ def main(argv: list[str] | None = None) -> int:
             "`python -m evals.bench_lensllm` — methods fit on sizes ≤ D_max/γ (D = 0 included) and predict the loss "
             "at D_max. `lensllm` = `PooledLensLLM`: the law on the zero-shot and power-phase points with one E per "
             "file and a per-family empirical-Bayes prior on β, stacked with the power-phase line (slope shrunk "
-            "toward the family's) and the power-phase log-log quadratic (curvature shrunk toward the family's by "
-            "inverse variance) by the log predictive density of the last one and two sizes held out. "
+            "toward the family's), the power-phase log-log quadratic (curvature shrunk toward the family's by "
+            "inverse variance) and the per-model AtS line, by the log predictive density of the last one and two "
+            "sizes held out. "
             "`rectified` = Rectified-law selection with AtS point selection (ours); `rectified_law` = the "
             "Rectified law fitted per model on every point; `published AtS` = Lin et al.'s results_tab1.txt. "
             "ModelSize's sign is opposite to the paper's (our key is −log params, theirs log params).\n\n"

@@ -105,8 +105,8 @@ class TestPooledLensLLM:
         assert set(pooled.beta_prior_) == {"a", "b"}
         # each family's prior mean sits near its own β, not the file's
         assert pooled.beta_prior_["a"][0] > pooled.beta_prior_["b"][0]
-        assert set(pooled.holdout_loglik_) == {"law", "power_phase", "quadratic"}
-        assert set(pooled.weights_) == {"law", "power_phase", "quadratic"}
+        assert set(pooled.holdout_loglik_) == {"law", "power_phase", "quadratic", "ats"}
+        assert set(pooled.weights_) == {"law", "power_phase", "quadratic", "ats"}
         assert abs(sum(pooled.weights_.values()) - 1) < 1e-9 and pooled.weight_law_ == pooled.weights_["law"]
         with pytest.raises(ValueError, match="groups has 2 entries"):
             PooledLensLLM().fit_many(SIZES, curves, ("a", "b"))
@@ -133,6 +133,23 @@ class TestPooledLensLLM:
         assert np.mean(np.abs(np.array(shrunk) - c_true)) < np.mean(np.abs(np.array(raw) - c_true))
         mean, std = _shrunk_quadratic_predict(quads[0], sizes[-2:])
         assert mean.shape == (2,) and np.all(std > 0)
+
+    def test_ats_component_is_lin_et_al_ats(self):
+        # the fourth stacked extrapolator is the per-model AtS line: with all the weight on it, the pooled
+        # prediction is AtS's, model by model
+        rng = np.random.default_rng(4)
+        params = [(100, 20, 0.35), (90, 15, 0.36), (60, 10, 0.2), (70, 12, 0.21)]
+        curves = np.array([rectified(SIZES, b, dl, beta, 1.0) * np.exp(rng.normal(0, 0.003, SIZES.size))
+                           for b, dl, beta in params])
+        budget = SIZES <= 102400
+        pooled = PooledLensLLM().fit_many(SIZES[budget], curves[:, budget], ("a", "a", "b", "b"))
+        assert pooled.weights_["ats"] >= 0
+        pooled.weights_ = {"law": 0.0, "power_phase": 0.0, "quadratic": 0.0, "ats": 1.0}
+        mean, std = pooled.predict(SIZES[~budget])
+        for m, row in enumerate(curves[:, budget]):
+            expected = AtS().fit(SIZES[budget], row).predict(SIZES[~budget])[0]
+            np.testing.assert_allclose(mean[m], expected, rtol=1e-10)
+        assert np.all(std > 0)
 
     def test_stacking_weights_pick_the_better_component(self):
         from recommender.predict.laws import _stacking_weights

@@ -26,21 +26,22 @@ a test checks it). What LensLLM adds here therefore comes from the fit, not from
    estimates and their Jacobian variances), under which every model is refitted; B and F stay per model.
 2. *point selection*: the power phase is detected with Lin et al.'s Accept-then-Stop rule (`power_phase_start`);
    the law is fitted on the zero-shot point (D = 0 enters exactly, L(0) = B/F + E) and the power-phase points.
-3. *three extrapolators, stacked*: the law's power-phase limit (a line in log-log space on the power-phase points,
+3. *four extrapolators, stacked*: the law's power-phase limit (a line in log-log space on the power-phase points,
    what AtS extrapolates, its slope shrunk toward the family's by the same normal-normal model) is a second
    extrapolator; a log-log quadratic on the same points, its curvature shrunk toward the family's (empirical
    Bayes: inverse-variance weights, DerSimonian–Laird τ²), is a third — it carries the steepening or flattening
    that the models of a family share into the extrapolation, which neither the line nor a law with one shared E
-   expresses. The weights maximise the pooled log predictive density of the last one and last two sizes hidden
-   and predicted (stacking of predictive distributions; Yao, Vehtari, Simpson, Gelman, Bayesian Analysis 2018),
-   one weight vector per file and budget, found by EM.
+   expresses; Lin et al.'s own per-model AtS line (the same points, no shrinkage) is a fourth, so a model whose
+   power phase departs from its family's keeps its own slope. The weights maximise the pooled log predictive
+   density of the last one and last two sizes hidden and predicted (stacking of predictive distributions; Yao,
+   Vehtari, Simpson, Gelman, Bayesian Analysis 2018), one weight vector per file and budget, found by EM.
 
 Where the model itself is at hand (``finetune-select``), `ntk_term` computes F from it as the paper does, and
 `LensLLMLaw(ntk=F)` holds F fixed.
 
 Every fit is bounded least squares on log-loss (`scipy.optimize.least_squares`, trust-region reflective) from a
 deterministic grid of starts over (β, log F), keeping the best; uncertainties come from the Jacobian covariance
-(delta method on log L) plus the residual scale, and for the pooled estimator the spread between its three
+(delta method on log L) plus the residual scale, and for the pooled estimator the spread between its four
 extrapolators. The replication (`evals/bench_lensllm.py`, report `evals/reports/bench_lensllm.md`) gives the
 figures.
 """
@@ -206,7 +207,7 @@ class LensLLMLaw(RectifiedLaw):
 
 
 class PooledLensLLM:
-    """LensLLM fitted to many curves at once: hierarchical (empirical-Bayes) pooling, three extrapolators, stacking.
+    """LensLLM fitted to many curves at once: hierarchical (empirical-Bayes) pooling, four extrapolators, stacking.
 
     Each model m has L_m(D) = B_m / (F_m + D^β_m) + E. The fit, fixed once for every file:
 
@@ -223,11 +224,13 @@ class PooledLensLLM:
        the power-phase points, its slope shrunk toward the family's by the same normal-normal model.
     5. *The power-phase quadratic*: log L = a + b·u + c·u² (u = centred log D) on the same points, the curvature c
        shrunk toward the family's by the normal-normal model (`_shrunk_quadratics`), a and b refitted under it.
-    6. *Stacking*: the three extrapolators are refitted with the last point hidden and with the last two hidden;
+    6. *The AtS line*: Lin et al.'s per-model log-log line on the same power-phase points, unshrunk (the mean of
+       `AtS`, the bench's ``rectified`` method).
+    7. *Stacking*: the four extrapolators are refitted with the last point hidden and with the last two hidden;
        the weights w (a simplex) maximise the pooled log predictive density of the hidden log losses under the
        mixture Σ_k w_k·p_k (stacking of predictive distributions, Yao et al. 2018), summed over models.
 
-    The prediction is the weighted geometric mean of the three extrapolators; its std is that of the mixture on
+    The prediction is the weighted geometric mean of the four extrapolators; its std is that of the mixture on
     log L (each component's predictive variance — parameter covariance plus residual scale — and the spread
     between them), times the mean.
 
@@ -235,7 +238,7 @@ class PooledLensLLM:
         e_grid: fractions of the smallest observed loss tried for the shared E.
         zero_weight: weight of the zero-shot point.
         holdouts: how many of the largest sizes each predictive check hides (a check runs when at least 3
-            non-zero sizes remain; with none, w = 1/2).
+            non-zero sizes remain; with none, equal weights).
         delta: Accept-then-Stop threshold of the transition rule.
 
     Attributes:
@@ -243,10 +246,10 @@ class PooledLensLLM:
         laws_: per-model parameters (dict with B, F, beta, E).
         transitions_: detected power-phase start per model.
         beta_prior_: family → (μ, τ) of the law's β prior (τ = inf: one model, no pooling).
-        weights_: stacking weights {"law", "power_phase", "quadratic"} (sum 1).
+        weights_: stacking weights {"law", "power_phase", "quadratic", "ats"} (sum 1).
         weight_law_: the law's stacking weight (``weights_["law"]``).
-        holdout_loglik_: {"law": ..., "power_phase": ..., "quadratic": ...} summed log predictive densities of the
-            hidden points.
+        holdout_loglik_: {"law": ..., "power_phase": ..., "quadratic": ..., "ats": ...} summed log predictive
+            densities of the hidden points.
 
     Example:
         >>> pooled = PooledLensLLM().fit_many(sizes, losses)  # doctest: +SKIP
@@ -289,23 +292,24 @@ class PooledLensLLM:
         order = np.argsort(sizes)
         sizes, losses = sizes[order], losses[:, order]
         self.groups_ = tuple(groups) if groups is not None else ("all",) * len(losses)
-        # predictive checks: hide the largest sizes, refit both extrapolators, score the hidden log losses
+        # predictive checks: hide the largest sizes, refit the extrapolators, score the hidden log losses
         n_nonzero = int(np.sum(sizes > 0))
         ll = np.zeros((len(losses), len(COMPONENTS)))  # per model and component: summed log predictive density
         checks = [k for k in self.holdouts if n_nonzero - k >= 3]
         for k in checks:
             keep, hidden = slice(0, sizes.size - k), sizes[-k:]
             truth = np.log(losses[:, -k:])
-            fits, lines, quads, _, _ = self._fit(sizes[keep], losses[:, keep])
-            for m, (fit, line, quad) in enumerate(zip(fits, lines, quads)):
+            fits, lines, quads, ats, _, _ = self._fit(sizes[keep], losses[:, keep])
+            for m, (fit, line, quad, raw) in enumerate(zip(fits, lines, quads, ats)):
                 ll[m, 0] += _log_density(truth[m], *fit.log_predict(hidden))
                 ll[m, 1] += _log_density(truth[m], *_shrunk_line_predict(line, hidden))
                 ll[m, 2] += _log_density(truth[m], *_shrunk_quadratic_predict(quad, hidden))
+                ll[m, 3] += _log_density(truth[m], *_shrunk_line_predict(raw, hidden))
         w = _stacking_weights(ll) if checks else np.full(len(COMPONENTS), 1.0 / len(COMPONENTS))
         self.weights_ = dict(zip(COMPONENTS, (float(v) for v in w)))
         self.weight_law_ = self.weights_["law"]
         self.holdout_loglik_ = dict(zip(COMPONENTS, (float(v) for v in ll.sum(axis=0))))
-        self.fits_, self.lines_, self.quads_, self.E_, self.beta_prior_ = self._fit(sizes, losses)
+        self.fits_, self.lines_, self.quads_, self.ats_, self.E_, self.beta_prior_ = self._fit(sizes, losses)
         self.transitions_ = np.array([line[3] for line in self.lines_])
         self.laws_ = [
             {"B": float(np.exp(f.params[0])), "F": float(np.exp(f.params[1])), "beta": float(f.params[2]), "E": self.E_}
@@ -314,8 +318,8 @@ class PooledLensLLM:
         return self
 
     def _fit(self, sizes: np.ndarray, losses: np.ndarray):
-        """The three extrapolators on one set of points: (law fits, shrunk lines, shrunk quadratics, shared E,
-        β prior per family)."""
+        """The four extrapolators on one set of points: (law fits, shrunk lines, shrunk quadratics, AtS lines,
+        shared E, β prior per family)."""
         groups = np.array(self.groups_)
         starts = [power_phase_start(sizes, row, delta=self.delta) for row in losses]
         weights = [np.where(sizes == 0, self.zero_weight, np.where(sizes >= s, 1.0, 0.0)) for s in starts]
@@ -345,13 +349,14 @@ class PooledLensLLM:
             pooled.append(fit_curve(sizes, row, w, fixed={3: e}, penalty=penalty))
         lines = _shrunk_lines(sizes, losses, starts, groups)
         quads = _shrunk_quadratics(sizes, losses, starts, groups)
-        return pooled, lines, quads, float(e), prior
+        ats = _ats_lines(sizes, losses, starts)
+        return pooled, lines, quads, ats, float(e), prior
 
     def predict(self, sizes) -> tuple[np.ndarray, np.ndarray]:
         """Predicted loss and standard deviation for every model at `sizes`.
 
         Returns:
-            (mean, std), each shaped (n_models, len(sizes)); std > 0. The std is that of the two-component mixture
+            (mean, std), each shaped (n_models, len(sizes)); std > 0. The std is that of the four-component mixture
             on log L (each component's predictive variance plus the spread between them), times the mean.
 
         Raises:
@@ -361,8 +366,9 @@ class PooledLensLLM:
         sizes = np.atleast_1d(np.asarray(sizes, dtype=float))
         w = np.array([self.weights_[c] for c in COMPONENTS])
         means, stds = [], []
-        for fit, line, quad in zip(self.fits_, self.lines_, self.quads_):
-            parts = [fit.log_predict(sizes), _shrunk_line_predict(line, sizes), _shrunk_quadratic_predict(quad, sizes)]
+        for fit, line, quad, raw in zip(self.fits_, self.lines_, self.quads_, self.ats_):
+            parts = [fit.log_predict(sizes), _shrunk_line_predict(line, sizes), _shrunk_quadratic_predict(quad, sizes),
+                     _shrunk_line_predict(raw, sizes)]
             m = np.array([p[0] for p in parts])
             s = np.array([p[1] for p in parts])
             mu = w @ m
@@ -374,7 +380,7 @@ class PooledLensLLM:
 
 
 #: the stacked extrapolators, in the order of `PooledLensLLM.weights_`.
-COMPONENTS = ("law", "power_phase", "quadratic")
+COMPONENTS = ("law", "power_phase", "quadratic", "ats")
 
 #: floor on the between-model spread τ of the law's β: with τ² = 0 from the moment estimate the prior would fix
 #: every model's β at the family mean exactly (the line's slope, a linear estimate, takes τ² = 0 as it comes).
@@ -406,6 +412,20 @@ def _shrunk_lines(sizes: np.ndarray, losses: np.ndarray, starts: Sequence[float]
         # centred level and slope are uncorrelated; back to (c0, c1) about log D = 0
         coef = np.array([level - slope * xm, slope])
         cov = np.array([[s2 / len(x) + xm**2 * v, -xm * v], [-xm * v, v]])
+        lines.append((coef, cov, x, start, s2))
+    return lines
+
+
+def _ats_lines(sizes: np.ndarray, losses: np.ndarray, starts: Sequence[float]) -> list:
+    """Per-model power-phase lines, unshrunk: Lin et al.'s AtS extrapolator (`AtS`'s mean), in the tuple layout of
+    `_shrunk_lines` so `_shrunk_line_predict` serves both (predictive std: coefficient covariance plus the residual
+    variance, floored at 0.5%²)."""
+    lines = []
+    for row, start in zip(losses, starts):
+        m = sizes >= start
+        x, y = np.log(sizes[m]), np.log(row[m])
+        coef, cov = _polyfit_cov(x, y)
+        s2 = max(float(np.sum((y - coef[0] - coef[1] * x) ** 2)) / max(len(x) - 2, 1), 0.005**2)
         lines.append((coef, cov, x, start, s2))
     return lines
 
