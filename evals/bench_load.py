@@ -129,7 +129,7 @@ def ask(client, message: str) -> tuple[float, str | None]:
     """(latency in seconds, error description or None) of one chat request."""
     start = time.perf_counter()
     try:
-        history, table, _ = client.predict(message, [], "", api_name="/chat")
+        history, table, _ = client.predict(message, [], "", None, api_name="/chat")
     except Exception as err:  # noqa: BLE001 - a failed call is what the benchmark counts
         return time.perf_counter() - start, f"{type(err).__name__}: {str(err)[:200]}"
     elapsed = time.perf_counter() - start

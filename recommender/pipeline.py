@@ -28,6 +28,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -553,43 +554,68 @@ class _Run:
         benchmarks = TASK_BENCHMARKS[parsed.task]
         ids = self.rec.catalog.frame["id"].to_numpy()
         reasons = []
-        if mode in ("auto", "recorded", "exhaustive"):
-            matrix = _confirm.recorded_matrix(benchmarks, self.rec.oracles, self.rec._matrices)
-            if matrix is None:
-                reasons.append(f"no recorded response matrix for {', '.join(benchmarks)} "
-                               "(recorded: arc, gsm8k, mmlu, truthfulqa)")
+        # Questions the user brought are what they want answered: they go first; otherwise replaying recorded
+        # answers (free) comes before generating live ones.
+        stages = ("live", "recorded") if mode == "auto" and questions is not None else ("recorded", "live")
+        for stage in stages:
+            if stage == "recorded" and mode in ("auto", "recorded", "exhaustive"):
+                # say why the user's own questions were not the evidence after all
+                unused = f"your questions were not used: {'; '.join(reasons)}" if questions is not None else ""
+                outcome = self._confirm_recorded_stage(parsed, ranking, discovery, mode, benchmarks, ids, reasons,
+                                                       note=unused)
+            elif stage == "live" and mode in ("auto", "live"):
+                outcome = self._confirm_live_stage(parsed, ranking, discovery, questions, mode, reasons)
             else:
-                # The top `confirm_pool` of the ranking that the matrix holds (looking past those it lacks).
-                in_matrix = {m.lower() for m in matrix.model_ids}
-                arms = []
-                for r in ranking.tolist():
-                    if ids[r].lower() in in_matrix:
-                        arms.append(r)
-                        if len(arms) == self.rec.confirm_pool:
-                            break
-                scores = [None if p is None or matrix.benchmark not in p.per_benchmark
-                          else p.per_benchmark[matrix.benchmark] for p in self.predictions(parsed, arms)]
-                what = "every recorded question" if mode == "exhaustive" else f"budget {discovery.queries:,} queries"
-                self.emit("confirm", "started", f"racing the top candidates on recorded {matrix.benchmark} answers "
-                          f"({what})", 0, discovery.queries)
-                outcome = _confirm.confirm_recorded(
-                    matrix, [str(ids[r]) for r in arms], scores, discovery.queries, seed=self.seed,
-                    report=lambda spent, total: self.emit("confirm", "progress", "evaluating", spent, total),
-                    exhaustive=mode == "exhaustive",
-                )
-                if outcome.best is not None:
-                    self.emit("confirm", "done", outcome.message, outcome.spent, discovery.queries)
-                    return outcome
-                reasons.append(outcome.message)
-        if mode in ("auto", "live"):
-            top = [self.entry(parsed, r) for r in ranking[: self.rec.confirm_pool]]
-            outcome = self._confirm_live(parsed, top, discovery, questions, mode)
-            if outcome.measured:
-                self.emit("confirm", "done", outcome.message, outcome.spent, discovery.queries)
+                continue
+            if outcome is not None:
                 return outcome
-            reasons.append(outcome.message or _live_unavailable_reason())
         self.emit("confirm", "skipped", "; ".join(reasons) + "; the answer rests on known and predicted scores")
         return _confirm.ConfirmOutcome()
+
+    def _confirm_recorded_stage(self, parsed, ranking, discovery, mode, benchmarks, ids, reasons: list[str], *,
+                                note: str = "") -> _confirm.ConfirmOutcome | None:
+        """Race the top candidates on a recorded response matrix; `None` (with a reason) when it cannot."""
+        matrix = _confirm.recorded_matrix(benchmarks, self.rec.oracles, self.rec._matrices)
+        if matrix is None:
+            reasons.append(f"no recorded response matrix for {', '.join(benchmarks)} "
+                           "(recorded: arc, gsm8k, mmlu, truthfulqa)")
+        else:
+            # The top `confirm_pool` of the ranking that the matrix holds (looking past those it lacks).
+            in_matrix = {m.lower() for m in matrix.model_ids}
+            arms = []
+            for r in ranking.tolist():
+                if ids[r].lower() in in_matrix:
+                    arms.append(r)
+                    if len(arms) == self.rec.confirm_pool:
+                        break
+            scores = [None if p is None or matrix.benchmark not in p.per_benchmark
+                      else p.per_benchmark[matrix.benchmark] for p in self.predictions(parsed, arms)]
+            what = "every recorded question" if mode == "exhaustive" else f"budget {discovery.queries:,} queries"
+            self.emit("confirm", "started", f"racing the top candidates on recorded {matrix.benchmark} answers "
+                      f"({what})", 0, discovery.queries)
+            outcome = _confirm.confirm_recorded(
+                matrix, [str(ids[r]) for r in arms], scores, discovery.queries, seed=self.seed,
+                report=lambda spent, total: self.emit("confirm", "progress", "evaluating", spent, total),
+                exhaustive=mode == "exhaustive",
+            )
+            if outcome.best is not None:
+                if note:
+                    outcome = dataclasses.replace(outcome, message=f"{outcome.message} ({note})")
+                self.emit("confirm", "done", outcome.message, outcome.spent, discovery.queries)
+                return outcome
+            reasons.append(outcome.message)
+        return None
+
+    def _confirm_live_stage(self, parsed, ranking, discovery, questions, mode,
+                            reasons: list[str]) -> _confirm.ConfirmOutcome | None:
+        """Evaluate the local candidates live; `None` (with a reason) when none could be measured."""
+        top = [self.entry(parsed, r) for r in ranking[: self.rec.confirm_pool]]
+        outcome = self._confirm_live(parsed, top, discovery, questions, mode)
+        if outcome.measured:
+            self.emit("confirm", "done", outcome.message, outcome.spent, discovery.queries)
+            return outcome
+        reasons.append(outcome.message or _live_unavailable_reason())
+        return None
 
     def _confirm_live(self, parsed, top, discovery: DiscoveryBudget, questions, mode: str) -> _confirm.ConfirmOutcome:
         """Evaluate the top candidates that can run here, on the task's question set or the user's JSONL.

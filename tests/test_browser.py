@@ -119,6 +119,17 @@ def test_bad_input_in_the_browser_gets_a_sentence_and_the_app_stays_up(page):
     page.wait_for_function(f"document.querySelectorAll(\"{DATA_ROWS}\").length >= 5", timeout=90_000)
 
 
+def test_an_uploaded_question_file_reaches_the_chat(page, tmp_path):
+    bad = tmp_path / "broken.jsonl"
+    bad.write_text('{"question": "What is 2 + 3?", "answer": "5"}\n{oops\n')
+    page.get_by_text("your own questions (optional)").click()
+    page.locator("#questions-file input[type=file]").set_input_files(str(bad))
+    page.locator("#questions-file").filter(has_text="broken.jsonl").first.wait_for(timeout=30_000)
+    _ask(page, "best instruct model under 150M for math")
+    _wait_text(page, "#chatbot", "line 2")  # the file's own error, from the back end that read it
+    assert "broken.jsonl" in page.locator("#chatbot").inner_text()
+
+
 @pytest.fixture(scope="module")
 def client(app_url):
     from gradio_client import Client
@@ -140,11 +151,11 @@ class TestOverGradioClient:
         ("why not nobody/no-such-model-7b?", "", "not in the catalog"),
     ])
     def test_bad_input(self, client, message, budget, fragment):
-        reply = self._reply(client.predict(message, [], budget, api_name="/chat"))
+        reply = self._reply(client.predict(message, [], budget, None, api_name="/chat"))
         assert fragment in reply and "Traceback" not in reply
 
     def test_a_good_message_after_bad_ones(self, client):
-        result = client.predict("llama-3 8B for medical QA", [], "", api_name="/chat")
+        result = client.predict("llama-3 8B for medical QA", [], "", None, api_name="/chat")
         assert len(result[1]["data"]) >= 5 and "medical" in self._reply(result)
 
     def test_model_page_endpoint(self, client):

@@ -107,14 +107,22 @@ class ChatSession:
 
     # Public API --------------------------------------------------------------------------------------------------
 
-    def send(self, message: str | bytes, *, on_event: Callable[[StageEvent], None] | None = None) -> ChatTurn:
-        """Answer one message. Never raises for bad input: the turn's `error` and `reply` say what was wrong."""
+    def send(self, message: str | bytes, *, on_event: Callable[[StageEvent], None] | None = None,
+             questions_file: str | None = None) -> ChatTurn:
+        """Answer one message. Never raises for bad input: the turn's `error` and `reply` say what was wrong.
+
+        Args:
+            message: the message.
+            on_event: progress callback.
+            questions_file: a JSONL of ``{"question", "answer"}`` sent with the message (the app's upload): a search
+                evaluates its local candidates on it, and an evaluation request that names no file uses it.
+        """
         start = time.perf_counter()
         shown = _shown(message)
         try:
             text = _check_message(message)
             plan, planner = self._plan(text)
-            turn = self._run(shown, plan, planner, on_event)
+            turn = self._run(shown, plan, planner, on_event, questions_file)
         except GemfinderError as err:
             turn = ChatTurn(shown, str(err), error={"type": err.kind, "message": str(err)})
         except Exception as err:  # noqa: BLE001 - the chat stays up; the person gets one sentence
@@ -125,11 +133,12 @@ class ChatSession:
         self.history.turns.append(turn)
         return turn
 
-    def stream(self, message: str | bytes) -> Iterator[StageEvent | ChatTurn]:
+    def stream(self, message: str | bytes, *, questions_file: str | None = None) -> Iterator[StageEvent | ChatTurn]:
         """`send`, yielding stage events while it runs and the `ChatTurn` last."""
         from recommender._streaming import stream_events
 
-        return stream_events(lambda report: self.send(message, on_event=report), name="gemfinder-chat")
+        return stream_events(lambda report: self.send(message, on_event=report, questions_file=questions_file),
+                             name="gemfinder-chat")
 
     @property
     def last_answer(self) -> Recommendation | None:
@@ -149,7 +158,7 @@ class ChatSession:
         fallback = plan_message(text, self.history.last)
         return Plan(tuple(calls) + fallback.calls, fallback.note, fallback.parsed), "llm-fallback"
 
-    def _run(self, shown: str, plan: Plan, planner: str, on_event) -> ChatTurn:
+    def _run(self, shown: str, plan: Plan, planner: str, on_event, questions_file: str | None = None) -> ChatTurn:
         if not any(c.valid for c in plan.calls):
             return ChatTurn(shown, plan.note or "I could not tell which tool to use; ask for models for a task.",
                             plan.calls, planner=planner)
@@ -157,7 +166,7 @@ class ChatSession:
         for call in plan.calls:
             if not call.valid:
                 continue
-            result = self._call(call, plan, on_event)
+            result = self._call(call, plan, on_event, questions_file)
             results.append(result)
             if call.name == "search_models":
                 answer = self.tools.last
@@ -165,13 +174,16 @@ class ChatSession:
             replies.append(render_result(call.name, result, answer if call.name == "search_models" else None))
         return ChatTurn(shown, "\n\n".join(replies), plan.calls, tuple(results), answer, planner=planner)
 
-    def _call(self, call: ToolCall, plan: Plan, on_event) -> dict:
+    def _call(self, call: ToolCall, plan: Plan, on_event, questions_file: str | None = None) -> dict:
         if call.name not in TOOL_NAMES:
             raise UsageError(f"Unknown tool '{call.name}'; known: {', '.join(TOOL_NAMES)}.")
         args = dict(call.args)
         if call.name == "search_models":
-            return self.tools.search_models(**args, parsed=plan.parsed, on_event=on_event)
+            return self.tools.search_models(**args, parsed=plan.parsed, questions_file=questions_file,
+                                            on_event=on_event)
         if call.name == "confirm_top":
+            if questions_file is not None and not args.get("questions_file"):
+                args["questions_file"] = questions_file
             return self.tools.confirm_top(**args, on_event=on_event)
         return getattr(self.tools, call.name)(**args)
 

@@ -51,7 +51,7 @@ class Toolbox:
     # search_models ---------------------------------------------------------------------------------------------
 
     def search_models(self, request: str, k: int = 10, budget: int | None = None, confirm: bool = True,
-                      *, parsed=None, on_event=None) -> dict[str, Any]:
+                      *, parsed=None, questions_file: str | None = None, on_event=None) -> dict[str, Any]:
         """Rank catalog models for a request in plain words (task, size, licence, family, budget).
 
         Args:
@@ -60,11 +60,15 @@ class Toolbox:
             budget: evaluation queries for the confirm stage; `None` = what the request says, else the default.
             confirm: run the confirm stage (recorded answers where the task has them).
             parsed: an already edited `ParsedQuery` (chat follow-ups); then `request` is only shown.
+            questions_file: the user's own JSONL of ``{"question", "answer"}``: the candidates that run here are
+                evaluated on it (the app's upload).
             on_event: progress callback.
         """
         _check_range("k", k, 1, 50)
+        questions_file = _checked_questions_file(questions_file)
         answer = self.rec.recommend(parsed if parsed is not None else request, k=k, budget=budget,
-                                    confirm="auto" if confirm else "none", on_event=on_event)
+                                    confirm="auto" if confirm else "none", questions=questions_file,
+                                    on_event=on_event)
         self.last = answer
         return answer.to_dict()
 
@@ -114,14 +118,7 @@ class Toolbox:
         _check_range("n", n, 1, 10)
         _check_range("questions", questions, 1, MAX_QUESTIONS)
         ids = [p.id for p in self.last.picks[:n]]
-        if questions_file is not None:
-            from pathlib import Path
-
-            from recommender.confirm.datasets import load_jsonl_dataset
-
-            questions_file = str(Path(questions_file).expanduser())
-
-            load_jsonl_dataset(questions_file)  # refuse a bad file before any work
+        questions_file = _checked_questions_file(questions_file)
         report = self.rec.evaluate(ids, dataset=dataset, task=self.last.task, questions=questions,
                                    questions_file=questions_file, on_event=on_event)
         return report
@@ -226,6 +223,19 @@ class Toolbox:
         schemas = _schemas()
         return [StructuredTool.from_function(func=wrap(n), name=n, description=schemas[n].__doc__,
                                              args_schema=schemas[n]) for n in TOOL_NAMES]
+
+
+def _checked_questions_file(path: str | None) -> str | None:
+    """The user's question file, expanded and read once, so a bad file is refused before any work."""
+    if path is None:
+        return None
+    from pathlib import Path
+
+    from recommender.confirm.datasets import load_jsonl_dataset
+
+    path = str(Path(path).expanduser())
+    load_jsonl_dataset(path)
+    return path
 
 
 def _check_range(name: str, value, low: int, high: int) -> None:

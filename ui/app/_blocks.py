@@ -93,6 +93,10 @@ def _chat_tab(service: AppService):
         budget = gr.Textbox(label="evaluation budget (queries)", placeholder="optional, e.g. 500", scale=2,
                             max_lines=1, elem_id="budget")
         send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+    with gr.Accordion("your own questions (optional)", open=False):
+        own = gr.File(label="a JSONL file, one {\"question\": ..., \"answer\": ...} per line: the candidates that "
+                            "run on this machine are evaluated on it", file_types=[".jsonl"], type="filepath",
+                      elem_id="questions-file")
     gr.Examples(list(EXAMPLES), inputs=message, label="try")
     results = gr.Dataframe(label="Picks: click a column header to sort, a row to open its model page",
                            interactive=False, wrap=True, elem_id="results", max_height=560,
@@ -100,15 +104,15 @@ def _chat_tab(service: AppService):
 
     session = gr.State(None)  # this browser session's ChatSession (follow-ups refine its last answer)
 
-    def respond(text, history, budget_value, chat_session):
+    def respond(text, history, budget_value, questions_file, chat_session):
         chat_session = chat_session or service.new_session()
         history = list(history or []) + [{"role": "user", "content": _echo(text)}]
         yield history + [{"role": "assistant", "content": "…"}], gr.skip(), "", chat_session
-        for update in service.chat(text, budget=budget_value, session=chat_session):
+        for update in service.chat(text, budget=budget_value, session=chat_session, questions_file=questions_file):
             table = update.table if update.table is not None else gr.skip()
             yield history + [{"role": "assistant", "content": update.markdown()}], table, "", chat_session
 
-    inputs, outputs = [message, chatbot, budget, session], [chatbot, results, message, session]
+    inputs, outputs = [message, chatbot, budget, own, session], [chatbot, results, message, session]
     send.click(respond, inputs, outputs, api_name="chat")
     message.submit(respond, inputs, outputs, api_name=False)
     return results

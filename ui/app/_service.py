@@ -185,13 +185,15 @@ class AppService:
 
     # Chat ------------------------------------------------------------------------------------------------------
 
-    def chat(self, message: Any, *, budget: Any = None, session: ChatSession | None = None) -> Iterator[ChatUpdate]:
+    def chat(self, message: Any, *, budget: Any = None, session: ChatSession | None = None,
+             questions_file: str | None = None) -> Iterator[ChatUpdate]:
         """Answer one message, yielding a snapshot as each stage reports; the last one carries the reply.
 
         Args:
             message: the message as typed.
             budget: the budget box's value (see `parse_budget`); empty for none (a budget in the message counts).
             session: the conversation to continue; `None` for a one-off message.
+            questions_file: an uploaded JSONL of ``{"question", "answer"}``: the local candidates are evaluated on it.
 
         Yields:
             `ChatUpdate` snapshots; never raises for bad input (the last update has ``error=True`` and a sentence).
@@ -205,7 +207,7 @@ class AppService:
             message = f"{message.rstrip()} (evaluation budget: {queries} queries)"
         events: dict[str, StageEvent] = {}
         try:
-            for item in session.stream(message):
+            for item in session.stream(message, questions_file=questions_file or None):
                 if hasattr(item, "stage"):
                     events[item.stage] = item
                     yield ChatUpdate(_stage_lines(events))
