@@ -40,7 +40,8 @@ def render_recommendation(answer: Recommendation) -> str:
             f"budget {answer.budget.queries:,} queries ({answer.budget.stated}), {answer.spent_queries:,} spent")
     lines = [head, ""]
     for p in answer.picks:
-        size = f"{p.params_b:.1f}B" if p.params_b else "size unknown"
+        size = ("size unknown" if not p.params_b else f"{p.params_b:.1f}B" if p.params_b >= 0.1
+                else f"{p.params_b * 1000:.0f}M")
         gem = " 💎 hidden gem" if p.gem else ""
         lines.append(f"{p.rank}. `{p.id}` — {size}, {p.license or 'licence unknown'}, {_popularity(p)}{gem}")
         lines.append(f"   {_evidence(p)}")

@@ -38,6 +38,8 @@ def fmt_number(value: float | int | None, digits: int = 1) -> str:
         return "—"
     if isinstance(value, int):
         return f"{value:,}"
+    if 0 < abs(value) < 10 ** -digits:
+        return f"{value:.2g}"  # a 7M-parameter model is 0.007B, not "0.0"
     return f"{value:.{digits}f}"
 
 
