@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     # every model's arith runs come before any GSM8K run (near 0% for these models: the record, not the comparison)
     for phase, model in [(p, m) for p in plans for m in args.models.split(",")]:
         plan = plans[phase]
-        engine = load_engine(model, backend=args.engine)
+        engine = None  # loaded on the first run this model still needs (a resumed benchmark may need none)
         for dataset, config, prm_name in plan:
             k = args.arith_questions_16 if config.n >= 16 else len(dataset.questions)
             questions = dataset.questions[:k]
@@ -261,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             if row_keys(probe, usable, config, args.small_lm_max_n) <= done:
                 continue
             had_auroc = model in extra
+            engine = engine or load_engine(model, backend=args.engine)
             for row in run_one(engine, dataset, questions, config, usable, prm_name, model, extra,
                                args.small_lm_max_n):
                 rows = [r for r in rows if _key(r) != _key(row)] + [row]
@@ -273,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
             if model in extra and not had_auroc:
                 with partial.open("a") as f:
                     f.write(json.dumps({"kind": "auroc", "model": model, **extra[model]}) + "\n")
-        engine.close()
+        if engine is not None:
+            engine.close()
     from evals._bench_strategies_report import write_report
 
     write_report(rows, extra, vars(args), out)
