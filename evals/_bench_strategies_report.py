@@ -20,6 +20,34 @@ def _table(rows: list[dict]) -> list[str]:
     return lines
 
 
+_ORDER = ("greedy", "majority", "best_of_n", "weighted_best_of_n", "beam_search", "dvts")
+
+
+def summary(rows: list[dict]) -> list[str]:
+    """One compact table per (model, dataset): a row per (strategy, PRM), a column per N (the README's layout)."""
+    out: list[str] = []
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["model"], r["dataset"]), []).append(r)
+    for (model, dataset), group in sorted(groups.items(), key=lambda kv: (kv[0][1] != "arith", kv[0])):
+        ns = sorted({r["n"] for r in group})
+        counts = {n: max(r["questions"] for r in group if r["n"] == n) for n in ns}
+        cols = [f"N={n}" + (f" ({counts[n]} q)" if counts[n] != counts[ns[0]] else "") for n in ns]
+        out += [f"**{model} · {dataset}** (accuracy [95% CI] · generated tokens / question):", "",
+                "| strategy | PRM | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(ns)]
+        cells = {(r["strategy"], r["prm"], r["n"]): r for r in group}
+        for strategy, prm in sorted({(r["strategy"], r["prm"]) for r in group},
+                                    key=lambda c: (_ORDER.index(c[0]), c[1] or "")):
+            row = []
+            for n in ns:
+                r = cells.get((strategy, prm, n))
+                row.append("—" if r is None else
+                           f"{r['accuracy']:.1f} [{r['ci95'][0]:.0f}, {r['ci95'][1]:.0f}] · {r['tokens_per_question']:g}")
+            out.append(f"| {strategy} | {prm or '—'} | " + " | ".join(row) + " |")
+        out.append("")
+    return out
+
+
 def markdown(rows: list[dict], extra: dict, settings: dict) -> str:
     """The report: one table per (model, dataset), then the small-LM PRM's step AUROC."""
     loads = [r["load"] for r in rows]
@@ -56,18 +84,19 @@ def markdown(rows: list[dict], extra: dict, settings: dict) -> str:
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in rows:
         groups.setdefault((r["model"], r["dataset"]), []).append(r)
-    order = ("greedy", "majority", "best_of_n", "weighted_best_of_n", "beam_search", "dvts")
+    body += ["## Summary", "", *summary(rows)]
     for (model, dataset), group in sorted(groups.items(), key=lambda kv: (kv[0][1] != "arith", kv[0])):
-        group.sort(key=lambda r: (r["n"], order.index(r["strategy"]), r["prm"] or ""))
+        group.sort(key=lambda r: (r["n"], _ORDER.index(r["strategy"]), r["prm"] or ""))
         body += [f"## {model} · {dataset}", "", *_table(group), ""]
     if extra:
         body += ["## Small-LM PRM: does it know a correct arith step?", "",
                  "Steps of 4 sampled solutions per question, labelled by the exact verifier, scored by the small-LM "
-                 "PRM (SmolLM2-135M-Instruct asked \"Is the last step correct?\"); AUROC 0.5 = no better than chance.",
-                 "", "| policy model | steps | correct steps | AUROC |", "|---|---:|---:|---:|"]
-        for model, e in extra.items():
+                 "PRM (SmolLM2-135M-Instruct): `yes_prob` asks \"Is the last step correct?\" (the PRM the strategy "
+                 "rows use), `logprob` is the step's mean token probability; AUROC 0.5 = no better than chance.",
+                 "", "| policy model | scoring | steps | correct steps | AUROC |", "|---|---|---:|---:|---:|"]
+        for (model, method), e in sorted(extra.items()):
             auroc = "—" if e["auroc"] is None else f"{e['auroc']:.3f}"
-            body.append(f"| {model} | {e['steps']} | {e['correct_steps']} | {auroc} |")
+            body.append(f"| {model} | {method} | {e['steps']} | {e['correct_steps']} | {auroc} |")
         body.append("")
     return "\n".join(head + body)
 
@@ -107,8 +136,8 @@ def plot(rows: list[dict], path: Path) -> None:
 def write_report(rows: list[dict], extra: dict, settings: dict, out: Path) -> None:
     """``out``.md, ``out``.json and ``out``.png."""
     out.with_suffix(".md").write_text(markdown(rows, extra, settings))
-    out.with_suffix(".json").write_text(json.dumps({"settings": settings, "results": rows, "prm_auroc": extra},
-                                                   indent=1))
+    payload = {"settings": settings, "results": rows, "prm_auroc": list(extra.values())}
+    out.with_suffix(".json").write_text(json.dumps(payload, indent=1))
     try:
         import matplotlib  # noqa: F401 - absent from the vLLM environment: rerun with --report-only from .venv
     except ImportError:

@@ -66,9 +66,9 @@ def configs(ns: list[int], prms: list[str], *, width: int, max_tokens: int, step
 
 
 def run_one(engine, dataset, questions, config: StrategyConfig, prms: dict, prm_name: str | None,
-            model: str, extra: dict, small_lm_max_n: int = 16) -> list[dict]:
+            model: str, extra: dict, small_lm_max_n: int = 16, auroc_prms: dict | None = None) -> list[dict]:
     """The rows of one run: one row, or for ``best_of_n`` the rows of every sampled strategy and PRM (and, on
-    arith at N = 4, the small-LM PRM's step AUROC into `extra`)."""
+    arith at N = 4, each small-LM scoring's step AUROC into `extra`, keyed by (model, method))."""
     start = time.perf_counter()
     solutions = STRATEGIES[config.name](engine, dataset, questions, config, prm=prms.get(prm_name))
     wall = time.perf_counter() - start
@@ -84,8 +84,8 @@ def run_one(engine, dataset, questions, config: StrategyConfig, prms: dict, prm_
             rescored, extra_s = _rescore(prm, questions, solutions, config)
             derived.append(("best_of_n", name, rescored, extra_s))
         derived.append(("weighted_best_of_n", name, rescored, extra_s))
-    if {"verifier", "small_lm"} <= set(prms) and config.n == 4 and model not in extra:
-        extra[model] = prm_auroc(questions, solutions, prms["verifier"], prms["small_lm"])
+    if "verifier" in prms and config.n == 4:
+        add_aurocs(model, questions, solutions, prms["verifier"], auroc_prms or {}, extra)
     for strategy, name, sols, extra_s in derived:
         chosen = [_pick(strategy, s) for s in sols]
         rows.append(_row(model, dataset, questions, replace(config, name=strategy), name, chosen, wall + extra_s))
@@ -149,6 +149,13 @@ def _row(model, dataset, questions, config, prm_name, solutions, wall) -> dict:
     }
 
 
+def add_aurocs(model: str, questions, solutions, verifier, auroc_prms: dict, extra: dict) -> None:
+    """The step AUROC of each small-LM scoring (method → PRM) on these samples that `extra` does not have yet."""
+    for method, prm in auroc_prms.items():
+        if (model, method) not in extra:
+            extra[(model, method)] = prm_auroc(questions, solutions, verifier, prm)
+
+
 def prm_auroc(questions, solutions, verifier, small_prm) -> dict:
     """How well the small-LM PRM ranks correct above wrong arith steps of these samples (labels: the verifier).
 
@@ -160,19 +167,42 @@ def prm_auroc(questions, solutions, verifier, small_prm) -> dict:
         for truth, guess in zip(verifier.score(q.text, steps), small_prm.score(q.text, steps)):
             labels += truth
             scores += guess
-    auroc = _auroc(labels, scores)
+    # AUROC = P(a correct step outscores a wrong one), ties counting half = Mann-Whitney U / (n+ · n-); scipy, not
+    # scikit-learn, because this runs in the vLLM environment too
+    from scipy.stats import mannwhitneyu
+
+    pos = [g for g, y in zip(scores, labels) if y]
+    neg = [g for g, y in zip(scores, labels) if not y]
+    auroc = mannwhitneyu(pos, neg).statistic / (len(pos) * len(neg)) if pos and neg else None
     return {"steps": len(labels), "correct_steps": int(sum(labels)),
             "auroc": None if auroc is None else round(float(auroc), 3), "method": getattr(small_prm, "method", "")}
 
 
-def _auroc(labels: list[float], scores: list[float]) -> float | None:
-    """P(score of a correct step > score of a wrong one), ties counting half (Mann–Whitney); None if one class."""
-    pos = [s for s, y in zip(scores, labels) if y]
-    neg = [s for s, y in zip(scores, labels) if not y]
-    if not pos or not neg:
-        return None
-    wins = sum((p > q) + 0.5 * (p == q) for p in pos for q in neg)
-    return wins / (len(pos) * len(neg))
+def _auroc_only(args, arith, verifier, auroc_prms: dict, extra: dict, partial: Path) -> None:
+    """Draw each model's Best-of-4 arith samples (the benchmark's own settings and seed) and add missing AUROCs."""
+    from recommender.confirm.engines import load_engine
+
+    (config, _), = [(c, p) for c, p in configs([4], ["verifier"], width=args.width, max_tokens=args.max_tokens,
+                                               step_tokens=args.step_tokens, max_steps=args.max_steps)
+                    if c.name == "best_of_n"]
+    for model in args.models.split(","):
+        missing = {m: prm for m, prm in auroc_prms.items() if (model, m) not in extra}
+        if not missing:
+            continue
+        engine = load_engine(model, backend=args.engine)
+        solutions = STRATEGIES["best_of_n"](engine, arith, arith.questions, config, prm=verifier)
+        engine.close()
+        before = set(extra)
+        add_aurocs(model, arith.questions, solutions, verifier, missing, extra)
+        _save_aurocs(extra, before, partial)
+        for m in missing:
+            print(f"{model} step AUROC ({m}): {extra[(model, m)]['auroc']}", file=sys.stderr, flush=True)
+
+
+def _save_aurocs(extra: dict, before: set, partial: Path) -> None:
+    with partial.open("a") as f:
+        for (model, method) in sorted(set(extra) - before):
+            f.write(json.dumps({"kind": "auroc", "model": model, **extra[(model, method)], "method": method}) + "\n")
 
 
 def _key(row: dict) -> tuple:
@@ -206,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="4 questions, N in {1, 4}, no GSM8K")
     parser.add_argument("--out", default=str(REPORTS / "bench_strategies"))
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from the saved rows")
+    parser.add_argument("--auroc-methods", default="yes_prob,logprob",
+                        help="small-LM PRM scorings whose step AUROC is measured on the N=4 arith samples")
+    parser.add_argument("--auroc-only", action="store_true",
+                        help="only draw the N=4 arith samples of each model and measure the missing AUROCs")
     args = parser.parse_args(argv)
     if args.quick:
         args.arith_questions, args.arith_questions_16, args.gsm8k_questions, args.ns = 4, 4, 0, "1,4"
@@ -220,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     partial = out.with_suffix(".partial.jsonl")
     rows = [json.loads(line) for line in partial.read_text().splitlines()] if partial.is_file() else []
     # AUROC records share the append-only file (two processes, one per model, may write it at once)
-    extra = {r["model"]: r for r in rows if r.get("kind") == "auroc"}
+    extra = {(r["model"], r.get("method") or "yes_prob"): r for r in rows if r.get("kind") == "auroc"}
     # a run re-made to add rows (e.g. another PRM's) supersedes the earlier rows of its samples: the last row wins
     rows = list({_key(r): r for r in rows if r.get("kind") != "auroc"}.values())
     done = {_key(r) for r in rows}
@@ -235,6 +269,14 @@ def main(argv: list[str] | None = None) -> int:
     gsm8k = load_dataset("gsm8k", limit=args.gsm8k_questions, seed=0) if args.gsm8k_questions else None
     prms = {name: load_prm(name) for name in prm_names if name != "verifier"}
     prms["verifier"] = load_prm("verifier")
+    auroc_prms = {m: prms["small_lm"] if "small_lm" in prms and prms["small_lm"].method == m
+                  else load_prm("small_lm", method=m) for m in args.auroc_methods.split(",") if m}
+    if args.auroc_only:
+        _auroc_only(args, arith, prms["verifier"], auroc_prms, extra, partial)
+        from evals._bench_strategies_report import write_report
+
+        write_report(rows, extra, vars(args), out)
+        return 0
     plans = {"arith": [(arith, c, p) for c, p in configs(ns, prm_names, width=args.width, max_tokens=args.max_tokens,
                                                          step_tokens=args.step_tokens, max_steps=args.max_steps)]}
     if gsm8k is not None:  # for the record, with the small-LM PRM (the verifier reads only arith)
@@ -260,10 +302,10 @@ def main(argv: list[str] | None = None) -> int:
             usable = {k: v for k, v in prms.items() if dataset.name == "arith" or k != "verifier"}
             if row_keys(probe, usable, config, args.small_lm_max_n) <= done:
                 continue
-            had_auroc = model in extra
+            had_auroc = set(extra)
             engine = engine or load_engine(model, backend=args.engine)
             for row in run_one(engine, dataset, questions, config, usable, prm_name, model, extra,
-                               args.small_lm_max_n):
+                               args.small_lm_max_n, auroc_prms if dataset.name == "arith" else None):
                 rows = [r for r in rows if _key(r) != _key(row)] + [row]
                 done.add(_key(row))
                 with partial.open("a") as f:
@@ -271,9 +313,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{model} {dataset.name} {row['strategy']}@{row['n']} prm={row['prm']}: {row['accuracy']:.1f} "
                       f"[{row['ci95'][0]:.1f}, {row['ci95'][1]:.1f}] {row['tokens_per_question']} tok/q "
                       f"{row['seconds_per_question']} s/q (load {row['load']:.1f})", file=sys.stderr, flush=True)
-            if model in extra and not had_auroc:
-                with partial.open("a") as f:
-                    f.write(json.dumps({"kind": "auroc", "model": model, **extra[model]}) + "\n")
+            _save_aurocs(extra, had_auroc, partial)
         if engine is not None:
             engine.close()
     from evals._bench_strategies_report import write_report
