@@ -1,6 +1,6 @@
 """Small-LM PRM scoring speed: step prompts packed into token tries vs one padded row per prompt.
 
-    python -m evals.bench_prm [--questions 24] [--ns 4,16] [--reps 2]
+    python -m evals.bench_prm [--questions 40] [--ns 4,16] [--reps 2]
 
 The `small_lm` PRM asks SmolLM2-135M-Instruct "Is the last step correct?" about every step prefix of every candidate.
 Those prompts repeat the chat template, the question and the earlier steps; `SmallLMPRM` packs them into token tries
@@ -8,8 +8,9 @@ Those prompts repeat the chat template, the question and the earlier steps; `Sma
 before: batches of 16 prompts, left-padded, full logits. Candidates are built from ``arith`` questions (default
 difficulty): the gold steps, a wrong equation, a wrong answer line, an extra sentence, in turn, so each has 1-3 steps
 like the models' samples. Both paths score the same prompts; the table gives the tokens each feeds the model, the
-best of `reps` timings (shared machine), the speed-up and the largest score difference. Writes
-``evals/reports/bench_prm.{md,json}``.
+best of `reps` timings (shared machine), the speed-up and the largest score difference. A second table gives each
+small-LM scoring's step AUROC on these hand-made candidates (labels: the exact verifier), for comparison with the
+AUROC on the models' own samples in `evals.bench_strategies`. Writes ``evals/reports/bench_prm.{md,json}``.
 """
 
 from __future__ import annotations
@@ -61,9 +62,28 @@ def unpacked_yes_prob(prm, prompts: list[str], batch_size: int = 16) -> tuple[li
     return out, fed
 
 
+def synthetic_aurocs(items) -> list[dict]:
+    """Step AUROC of each small-LM scoring on hand-made candidates, labelled by the exact verifier."""
+    from recommender.confirm.prms import load_prm
+    from sklearn.metrics import roc_auc_score
+
+    verifier = load_prm("verifier")
+    out = []
+    for method in ("yes_prob", "logprob"):
+        prm = load_prm("small_lm", method=method)
+        labels, scores = [], []
+        for question, cands in items:
+            for truth, guess in zip(verifier.score(question, cands), prm.score(question, cands)):
+                labels += truth
+                scores += guess
+        out.append({"method": method, "steps": len(labels), "correct_steps": int(sum(labels)),
+                    "auroc": round(float(roc_auc_score(labels, scores)), 3)})
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.bench_prm", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--questions", type=int, default=24)
+    parser.add_argument("--questions", type=int, default=40)
     parser.add_argument("--ns", default="4,16")
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--out", default=str(REPORTS / "bench_prm"))
@@ -96,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                      "speedup": round(slow_s / fast_s, 2),
                      "max_abs_diff": float(f"{max(abs(a - b) for a, b in zip(base, fast)):.2g}")})
         print(rows[-1], file=sys.stderr, flush=True)
+    aurocs = synthetic_aurocs(candidates(questions, 4))
     load = os.getloadavg()[0]
     lines = [
         "# Small-LM PRM: packed step prompts vs one padded row per prompt",
@@ -111,10 +132,13 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {r['n']} | {r['questions']} | {r['prompts']} | {r['tokens_unpacked']:,} | "
                      f"{r['tokens_packed']:,} | {r['seconds_unpacked']} | {r['seconds_packed']} | "
                      f"{r['seconds_per_question_packed']} | {r['speedup']}× | {r['max_abs_diff']:g} |")
+    lines += ["", "Step AUROC on the N = 4 hand-made candidates (wrong sums, wrong answers, stray sentences):", "",
+              "| scoring | steps | correct steps | AUROC |", "|---|---:|---:|---:|"]
+    lines += [f"| {a['method']} | {a['steps']} | {a['correct_steps']} | {a['auroc']:.3f} |" for a in aurocs]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
-    out.with_suffix(".json").write_text(json.dumps({"rows": rows, "load": load}, indent=2) + "\n")
+    out.with_suffix(".json").write_text(json.dumps({"rows": rows, "aurocs": aurocs, "load": load}, indent=2) + "\n")
     print("\n".join(lines))
     return 0
 
