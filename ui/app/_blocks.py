@@ -113,8 +113,10 @@ def _chat_tab(service: AppService):
             yield history + [{"role": "assistant", "content": update.markdown()}], table, "", chat_session
 
     inputs, outputs = [message, chatbot, budget, own, session], [chatbot, results, message, session]
-    send.click(respond, inputs, outputs, api_name="chat")
-    message.submit(respond, inputs, outputs, api_name=False)
+    # A message sent while the previous answer is still streaming runs after it (gradio's default for a click,
+    # "once", would drop it without a word).
+    send.click(respond, inputs, outputs, api_name="chat", trigger_mode="always_last")
+    message.submit(respond, inputs, outputs, api_name=False, trigger_mode="always_last")
     return results
 
 
