@@ -256,12 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     # AUROC records share the append-only file (two processes, one per model, may write it at once)
     extra = {(r["model"], r.get("method") or "yes_prob"): r for r in rows if r.get("kind") == "auroc"}
     # a run re-made to add rows (e.g. another PRM's) supersedes the earlier rows of its samples: the last row wins
-    rows = list({_key(r): r for r in rows if r.get("kind") != "auroc"}.values())
-    done = {_key(r) for r in rows}
+    by_key = {_key(r): r for r in rows if r.get("kind") != "auroc"}
     if args.report_only:
         from evals._bench_strategies_report import write_report
 
-        write_report(rows, extra, vars(args), out)
+        write_report(list(by_key.values()), extra, vars(args), out)
         return 0
     ns, prm_names = [int(x) for x in args.ns.split(",")], args.prms.split(",")
     arith = load_dataset("arith", steps=args.steps, digits=args.digits, ops=args.ops, shots=args.shots,
@@ -275,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         _auroc_only(args, arith, prms["verifier"], auroc_prms, extra, partial)
         from evals._bench_strategies_report import write_report
 
-        write_report(rows, extra, vars(args), out)
+        write_report(list(by_key.values()), extra, vars(args), out)
         return 0
     plans = {"arith": [(arith, c, p) for c, p in configs(ns, prm_names, width=args.width, max_tokens=args.max_tokens,
                                                          step_tokens=args.step_tokens, max_steps=args.max_steps)]}
@@ -300,25 +299,24 @@ def main(argv: list[str] | None = None) -> int:
             if config.name in TREE_STRATEGIES and prm_name == "small_lm" and config.n > args.small_lm_tree_max_n:
                 continue
             usable = {k: v for k, v in prms.items() if dataset.name == "arith" or k != "verifier"}
-            if row_keys(probe, usable, config, args.small_lm_max_n) <= done:
+            if row_keys(probe, usable, config, args.small_lm_max_n) <= by_key.keys():
                 continue
-            had_auroc = set(extra)
+            aurocs_before = set(extra)
             engine = engine or load_engine(model, backend=args.engine)
             for row in run_one(engine, dataset, questions, config, usable, prm_name, model, extra,
                                args.small_lm_max_n, auroc_prms if dataset.name == "arith" else None):
-                rows = [r for r in rows if _key(r) != _key(row)] + [row]
-                done.add(_key(row))
+                by_key[_key(row)] = row
                 with partial.open("a") as f:
                     f.write(json.dumps(row) + "\n")
                 print(f"{model} {dataset.name} {row['strategy']}@{row['n']} prm={row['prm']}: {row['accuracy']:.1f} "
                       f"[{row['ci95'][0]:.1f}, {row['ci95'][1]:.1f}] {row['tokens_per_question']} tok/q "
                       f"{row['seconds_per_question']} s/q (load {row['load']:.1f})", file=sys.stderr, flush=True)
-            _save_aurocs(extra, had_auroc, partial)
+            _save_aurocs(extra, aurocs_before, partial)
         if engine is not None:
             engine.close()
     from evals._bench_strategies_report import write_report
 
-    write_report(rows, extra, vars(args), out)
+    write_report(list(by_key.values()), extra, vars(args), out)
     print(f"wrote {out}.md, {out}.json, {out}.png", file=sys.stderr)
     return 0
 

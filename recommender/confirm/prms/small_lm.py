@@ -18,13 +18,10 @@ what that is worth.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from recommender.confirm.prms._prefix_tree import last_hidden_states, pack, token_logits
 from recommender.confirm.prms.base import PRM
-
-if TYPE_CHECKING:
-    import torch
 
 Method = Literal["yes_prob", "logprob"]
 _ASK = "Is the last step correct? Answer Yes or No."
@@ -63,7 +60,6 @@ class SmallLMPRM(PRM):
             f"small_lm:{method}:{model}"
         self.batch_tokens, self.max_tree_tokens = batch_tokens, max_tree_tokens
         self.model, self.tokenizer = models.load_model(models.resolve_model(model), device=device)
-        self.tokenizer.padding_side = "left"
         self._yes = self.tokenizer.encode("Yes", add_special_tokens=False)[0]
         self._no = self.tokenizer.encode("No", add_special_tokens=False)[0]
         self._cache: dict[tuple[str, tuple[str, ...]], float] = {}
