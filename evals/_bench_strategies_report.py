@@ -23,6 +23,31 @@ def _table(rows: list[dict]) -> list[str]:
 _ORDER = ("greedy", "majority", "best_of_n", "weighted_best_of_n", "beam_search", "dvts")
 
 
+def current(rows: list[dict]) -> list[dict]:
+    """Each (model, dataset, strategy, N, PRM) once: the row on the most questions (a run extended to more questions
+    contains the shorter one's)."""
+    best: dict[tuple, dict] = {}
+    for r in rows:
+        cell = (r["model"], r["dataset"], r["strategy"], r["n"], r["prm"])
+        if cell not in best or r["questions"] > best[cell]["questions"]:
+            best[cell] = r
+    return list(best.values())
+
+
+def _n16_note(rows: list[dict]) -> str:
+    counts = sorted({r["questions"] for r in rows if r["dataset"] == "arith" and r["n"] >= 16})
+    if not counts:
+        return "; N = 16 was not run (it did not fit the time on the shared cores)"
+    fewer = counts != sorted({r["questions"] for r in rows if r["dataset"] == "arith" and r["n"] < 16})
+    note = (f" and the first {'/'.join(map(str, counts))} of them at N = 16 (fewer, because cost grows with N)"
+            if fewer else " and N = 16")
+    splits = sorted({tuple(p["questions"][0] for p in r["parts"]) for r in rows if r.get("parts")})
+    if splits:
+        note += (" (some N = 16 rows were extended: their first questions were drawn in an earlier engine run, the "
+                 "rest in a later one, starting at question " + ", ".join(str(s[-1] + 1) for s in splits) + ")")
+    return note
+
+
 def summary(rows: list[dict]) -> list[str]:
     """One compact table per (model, dataset): a row per (strategy, PRM), a column per N (the README's layout)."""
     out: list[str] = []
@@ -62,9 +87,7 @@ def markdown(rows: list[dict], extra: dict, settings: dict) -> str:
         f"arith: {settings['steps']} event(s) per problem, {settings['digits']}-digit numbers, operations "
         f"`{settings['ops']}`, {settings.get('shots', 0)} worked examples as chat turns; "
         f"{settings['arith_questions']} questions at N ≤ 4"
-        + (f" and the first {settings['arith_questions_16']} of them at N = 16 (fewer, because cost grows with N)"
-           if any(r["n"] >= 16 for r in rows) else "; N = 16 was not run (it did not fit the time on the shared "
-           "cores)")
+        + _n16_note(rows)
         + (f"; GSM8K: {max(r['questions'] for r in rows if r['dataset'] == 'gsm8k')} questions"
            if any(r["dataset"] == "gsm8k" for r in rows) else "; GSM8K was not run (it did not fit the time)")
         + ". PRMs per model: " + "; ".join(
@@ -135,6 +158,7 @@ def plot(rows: list[dict], path: Path) -> None:
 
 def write_report(rows: list[dict], extra: dict, settings: dict, out: Path) -> None:
     """``out``.md, ``out``.json and ``out``.png."""
+    rows = current(rows)
     out.with_suffix(".md").write_text(markdown(rows, extra, settings))
     payload = {"settings": settings, "results": rows, "prm_auroc": list(extra.values())}
     out.with_suffix(".json").write_text(json.dumps(payload, indent=1))

@@ -4,7 +4,9 @@ For each small PyPI model, each PRM and N ∈ {1, 4, 16}: accuracy on ``arith`` 
 cost (generated tokens and seconds per question), then GSM8K for the record; plus how well the small-LM PRM
 separates correct from wrong ``arith`` steps (AUROC against the exact verifier). Tree searches use M = 4, so they
 run at N = 4 and 16. Every finished configuration is appended to a JSONL file first, so an interrupted run resumes
-where it stopped.
+where it stopped. A run asked for more questions than a finished one (e.g. ``--arith-questions-16 200`` after 100)
+runs only the new questions and merges them with the finished rows (each question's draws are independent); the
+merged row lists its parts.
 
 Usage:
     python -m evals.bench_strategies                       # the report's configuration
@@ -209,6 +211,37 @@ def _key(row: dict) -> tuple:
     return (row["model"], row["dataset"], row["strategy"], row["n"], row["prm"], row["questions"])
 
 
+def finished_prefix(keys: set[tuple], by_key: dict, questions: int) -> int:
+    """The largest question count below `questions` at which every row of `keys` is finished (0 if none)."""
+    counts = {key[-1] for key in by_key if key[:-1] in {k[:-1] for k in keys} and key[-1] < questions}
+    done = [c for c in counts if all(k[:-1] + (c,) in by_key for k in keys)]
+    return max(done, default=0)
+
+
+def _part(row: dict, start: int) -> dict:
+    return {"questions": [start, start + row["questions"]], "correct": row["correct"],
+            "tokens_per_question": row["tokens_per_question"], "seconds_per_question": row["seconds_per_question"],
+            "load": row["load"]}
+
+
+def merge_rows(head: dict, tail: dict) -> dict:
+    """One row for `head`'s questions followed by `tail`'s: counts add, per-question costs are weighted means."""
+    k0, k1 = head["questions"], tail["questions"]
+    k, correct = k0 + k1, head["correct"] + tail["correct"]
+    low, high = wilson_interval(correct, k)
+
+    def mean(field: str, digits: int) -> float:
+        return round((head[field] * k0 + tail[field] * k1) / k, digits)
+
+    return {**tail, "questions": k, "correct": correct, "accuracy": round(100 * correct / k, 2),
+            "ci95": [round(low, 2), round(high, 2)],
+            "generations_per_question": mean("generations_per_question", 2),
+            "tokens_per_question": mean("tokens_per_question", 1),
+            "seconds_per_question": mean("seconds_per_question", 3),
+            "wall_seconds": round(head["wall_seconds"] + tail["wall_seconds"], 2),
+            "parts": head.get("parts", [_part(head, 0)]) + [_part(tail, k0)]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.bench_strategies", description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default=",".join(MODELS))
@@ -299,12 +332,16 @@ def main(argv: list[str] | None = None) -> int:
             if config.name in TREE_STRATEGIES and prm_name == "small_lm" and config.n > args.small_lm_tree_max_n:
                 continue
             usable = {k: v for k, v in prms.items() if dataset.name == "arith" or k != "verifier"}
-            if row_keys(probe, usable, config, args.small_lm_max_n) <= by_key.keys():
+            keys = row_keys(probe, usable, config, args.small_lm_max_n)
+            if keys <= by_key.keys():
                 continue
+            head = finished_prefix(keys, by_key, len(questions))
             aurocs_before = set(extra)
             engine = engine or load_engine(model, backend=args.engine)
-            for row in run_one(engine, dataset, questions, config, usable, prm_name, model, extra,
+            for row in run_one(engine, dataset, questions[head:], config, usable, prm_name, model, extra,
                                args.small_lm_max_n, auroc_prms if dataset.name == "arith" else None):
+                if head:  # the finished rows' questions come first: only the rest was run
+                    row = merge_rows(by_key[_key({**row, "questions": head})], row)
                 by_key[_key(row)] = row
                 with partial.open("a") as f:
                     f.write(json.dumps(row) + "\n")
