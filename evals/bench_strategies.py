@@ -6,7 +6,7 @@ separates correct from wrong ``arith`` steps (AUROC against the exact verifier).
 run at N = 4 and 16. Every finished configuration is appended to a JSONL file first, so an interrupted run resumes
 where it stopped. A run asked for more questions than a finished one (e.g. ``--arith-questions-16 200`` after 100)
 runs only the new questions and merges them with the finished rows (each question's draws are independent); the
-merged row lists its parts.
+merged row lists its parts. ``--fresh`` runs all the questions instead (e.g. when the code changed in between).
 
 Usage:
     python -m evals.bench_strategies                       # the report's configuration
@@ -271,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from the saved rows")
     parser.add_argument("--auroc-methods", default="yes_prob,logprob",
                         help="small-LM PRM scorings whose step AUROC is measured on the N=4 arith samples")
+    parser.add_argument("--fresh", action="store_true",
+                        help="run every question of a run asked for more questions than a finished one (no merge)")
     parser.add_argument("--auroc-only", action="store_true",
                         help="only draw the N=4 arith samples of each model and measure the missing AUROCs")
     args = parser.parse_args(argv)
@@ -335,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
             keys = row_keys(probe, usable, config, args.small_lm_max_n)
             if keys <= by_key.keys():
                 continue
-            head = finished_prefix(keys, by_key, len(questions))
+            head = 0 if args.fresh else finished_prefix(keys, by_key, len(questions))
             aurocs_before = set(extra)
             engine = engine or load_engine(model, backend=args.engine)
             for row in run_one(engine, dataset, questions[head:], config, usable, prm_name, model, extra,
