@@ -21,6 +21,7 @@ def _table(rows: list[dict]) -> list[str]:
 
 
 _ORDER = ("greedy", "majority", "best_of_n", "weighted_best_of_n", "beam_search", "dvts")
+_TREES = ("beam_search", "dvts")
 
 
 def current(rows: list[dict]) -> list[dict]:
@@ -32,6 +33,14 @@ def current(rows: list[dict]) -> list[dict]:
         if cell not in best or r["questions"] > best[cell]["questions"]:
             best[cell] = r
     return list(best.values())
+
+
+def _gsm8k_tree_note(rows: list[dict]) -> str:
+    gsm8k = [r for r in rows if r["dataset"] == "gsm8k"]
+    tree = {r["model"]: r["n"] for r in sorted(gsm8k, key=lambda r: r["n"]) if r["strategy"] in _TREES}
+    if max((r["n"] for r in gsm8k), default=0) <= min(tree.values(), default=0):
+        return ""
+    return " (tree searches up to N = " + ", ".join(f"{n} for {m}" for m, n in sorted(tree.items())) + ")"
 
 
 def _n16_note(rows: list[dict]) -> str:
@@ -89,6 +98,7 @@ def markdown(rows: list[dict], extra: dict, settings: dict) -> str:
         f"{settings['arith_questions']} questions at N ≤ 4"
         + _n16_note(rows)
         + (f"; GSM8K: {max(r['questions'] for r in rows if r['dataset'] == 'gsm8k')} questions"
+           + _gsm8k_tree_note(rows)
            if any(r["dataset"] == "gsm8k" for r in rows) else "; GSM8K was not run (it did not fit the time)")
         + ". PRMs per model: " + "; ".join(
             f"{m}: {', '.join(sorted({r['prm'] for r in rows if r['model'] == m and r['prm']}))}"
