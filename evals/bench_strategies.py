@@ -7,6 +7,7 @@ run at N = 4 and 16. Every finished configuration is appended to a JSONL file fi
 where it stopped. A run asked for more questions than a finished one (e.g. ``--arith-questions-16 200`` after 100)
 runs only the new questions and merges them with the finished rows (each question's draws are independent); the
 merged row lists its parts. ``--fresh`` runs all the questions instead (e.g. when the code changed in between).
+``--chunk K`` saves each run every K questions the same way, so a long run that is interrupted resumes mid-way.
 
 Usage:
     python -m evals.bench_strategies                       # the report's configuration
@@ -271,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from the saved rows")
     parser.add_argument("--auroc-methods", default="yes_prob,logprob",
                         help="small-LM PRM scorings whose step AUROC is measured on the N=4 arith samples")
+    parser.add_argument("--chunk", type=int, default=0,
+                        help="save each run every CHUNK questions, so an interrupted long run resumes mid-way "
+                             "(default: once per run)")
     parser.add_argument("--fresh", action="store_true",
                         help="run every question of a run asked for more questions than a finished one (no merge)")
     parser.add_argument("--auroc-only", action="store_true",
@@ -340,16 +344,19 @@ def main(argv: list[str] | None = None) -> int:
             head = 0 if args.fresh else finished_prefix(keys, by_key, len(questions))
             aurocs_before = set(extra)
             engine = engine or load_engine(model, backend=args.engine)
-            for row in run_one(engine, dataset, questions[head:], config, usable, prm_name, model, extra,
-                               args.small_lm_max_n, auroc_prms if dataset.name == "arith" else None):
-                if head:  # the finished rows' questions come first: only the rest was run
-                    row = merge_rows(by_key[_key({**row, "questions": head})], row)
-                by_key[_key(row)] = row
-                with partial.open("a") as f:
-                    f.write(json.dumps(row) + "\n")
-                print(f"{model} {dataset.name} {row['strategy']}@{row['n']} prm={row['prm']}: {row['accuracy']:.1f} "
-                      f"[{row['ci95'][0]:.1f}, {row['ci95'][1]:.1f}] {row['tokens_per_question']} tok/q "
-                      f"{row['seconds_per_question']} s/q (load {row['load']:.1f})", file=sys.stderr, flush=True)
+            step = args.chunk or len(questions)
+            for start in range(head, len(questions), step):
+                for row in run_one(engine, dataset, questions[start:start + step], config, usable, prm_name, model,
+                                   extra, args.small_lm_max_n, auroc_prms if dataset.name == "arith" else None):
+                    if start:  # the finished rows' questions come first: only the rest was run
+                        row = merge_rows(by_key[_key({**row, "questions": start})], row)
+                    by_key[_key(row)] = row
+                    with partial.open("a") as f:
+                        f.write(json.dumps(row) + "\n")
+                    print(f"{model} {dataset.name} {row['strategy']}@{row['n']} prm={row['prm']} "
+                          f"({row['questions']}/{len(questions)} q): {row['accuracy']:.1f} "
+                          f"[{row['ci95'][0]:.1f}, {row['ci95'][1]:.1f}] {row['tokens_per_question']} tok/q "
+                          f"{row['seconds_per_question']} s/q (load {row['load']:.1f})", file=sys.stderr, flush=True)
             _save_aurocs(extra, aurocs_before, partial)
         if engine is not None:
             engine.close()
