@@ -212,6 +212,17 @@ def _key(row: dict) -> tuple:
     return (row["model"], row["dataset"], row["strategy"], row["n"], row["prm"], row["questions"])
 
 
+def _read_rows(partial: Path) -> list[dict]:
+    """The saved rows; a line cut short by a killed run is skipped (its run is simply redone)."""
+    rows = []
+    for line in partial.read_text().splitlines() if partial.is_file() else []:
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            print(f"skipping an unfinished line of {partial}", file=sys.stderr)
+    return rows
+
+
 def finished_prefix(keys: set[tuple], by_key: dict, questions: int) -> int:
     """The largest question count below `questions` at which every row of `keys` is finished (0 if none)."""
     counts = {key[-1] for key in by_key if key[:-1] in {k[:-1] for k in keys} and key[-1] < questions}
@@ -291,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_suffix(".partial.jsonl")
-    rows = [json.loads(line) for line in partial.read_text().splitlines()] if partial.is_file() else []
+    rows = _read_rows(partial)
     # AUROC records share the append-only file (two processes, one per model, may write it at once)
     extra = {(r["model"], r.get("method") or "yes_prob"): r for r in rows if r.get("kind") == "auroc"}
     # a run re-made to add rows (e.g. another PRM's) supersedes the earlier rows of its samples: the last row wins

@@ -36,3 +36,12 @@ def test_finished_prefix_needs_every_row_of_the_run():
 def test_report_keeps_the_row_on_most_questions():
     rows = current([_row(questions=200, correct=1), _row(questions=100, correct=2), _row(prm="small_lm")])
     assert sorted((r["prm"], r["questions"]) for r in rows) == [("small_lm", 100), ("verifier", 200)]
+
+
+def test_a_line_cut_short_by_a_killed_run_is_skipped(tmp_path):
+    from evals.bench_strategies import _read_rows
+
+    partial = tmp_path / "rows.jsonl"
+    partial.write_text('{"a": 1}\n{"b": 2}\n{"c": ')
+    assert _read_rows(partial) == [{"a": 1}, {"b": 2}]
+    assert _read_rows(tmp_path / "missing.jsonl") == []
