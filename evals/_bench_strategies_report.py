@@ -24,6 +24,14 @@ _ORDER = ("greedy", "majority", "best_of_n", "weighted_best_of_n", "beam_search"
 _TREES = ("beam_search", "dvts")
 
 
+def _by_model_dataset(rows: list[dict]) -> list[tuple[tuple[str, str], list[dict]]]:
+    """Rows grouped by (model, dataset), arith first."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["model"], r["dataset"]), []).append(r)
+    return sorted(groups.items(), key=lambda kv: (kv[0][1] != "arith", kv[0]))
+
+
 def current(rows: list[dict]) -> list[dict]:
     """Each (model, dataset, strategy, N, PRM) once: the row on the most questions (a run extended to more questions
     contains the shorter one's)."""
@@ -60,10 +68,7 @@ def _n16_note(rows: list[dict]) -> str:
 def summary(rows: list[dict]) -> list[str]:
     """One compact table per (model, dataset): a row per (strategy, PRM), a column per N (the README's layout)."""
     out: list[str] = []
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for r in rows:
-        groups.setdefault((r["model"], r["dataset"]), []).append(r)
-    for (model, dataset), group in sorted(groups.items(), key=lambda kv: (kv[0][1] != "arith", kv[0])):
+    for (model, dataset), group in _by_model_dataset(rows):
         ns = sorted({r["n"] for r in group})
         counts = {n: max(r["questions"] for r in group if r["n"] == n) for n in ns}
         cols = [f"N={n}" + (f" ({counts[n]} q)" if counts[n] != counts[ns[0]] else "") for n in ns]
@@ -113,12 +118,8 @@ def markdown(rows: list[dict], extra: dict, settings: dict) -> str:
         "scoring time included). 95% intervals are Wilson intervals: about ±7 points at 200 questions, ±10 at 100.",
         "",
     ]
-    body = []
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for r in rows:
-        groups.setdefault((r["model"], r["dataset"]), []).append(r)
-    body += ["## Summary", "", *summary(rows)]
-    for (model, dataset), group in sorted(groups.items(), key=lambda kv: (kv[0][1] != "arith", kv[0])):
+    body = ["## Summary", "", *summary(rows)]
+    for (model, dataset), group in _by_model_dataset(rows):
         group.sort(key=lambda r: (r["n"], _ORDER.index(r["strategy"]), r["prm"] or ""))
         body += [f"## {model} · {dataset}", "", *_table(group), ""]
     if extra:

@@ -225,7 +225,8 @@ def _read_rows(partial: Path) -> list[dict]:
 
 def finished_prefix(keys: set[tuple], by_key: dict, questions: int) -> int:
     """The largest question count below `questions` at which every row of `keys` is finished (0 if none)."""
-    counts = {key[-1] for key in by_key if key[:-1] in {k[:-1] for k in keys} and key[-1] < questions}
+    runs = {k[:-1] for k in keys}
+    counts = {key[-1] for key in by_key if key[:-1] in runs and key[-1] < questions}
     done = [c for c in counts if all(k[:-1] + (c,) in by_key for k in keys)]
     return max(done, default=0)
 
