@@ -58,7 +58,8 @@ def _n16_note(rows: list[dict]) -> str:
     fewer = counts != sorted({r["questions"] for r in rows if r["dataset"] == "arith" and r["n"] < 16})
     note = (f" and the first {'/'.join(map(str, counts))} of them at N = 16 (fewer, because cost grows with N)"
             if fewer else " and N = 16")
-    splits = sorted({tuple(p["questions"][0] for p in r["parts"]) for r in rows if r.get("parts")})
+    splits = sorted({tuple(p["questions"][0] for p in r["parts"]) for r in rows
+                     if r.get("parts") and r["dataset"] == "arith" and r["n"] >= 16})
     if splits:
         note += (" (some N = 16 rows were extended: their first questions were drawn in an earlier engine run, the "
                  "rest in a later one, starting at question " + ", ".join(str(s[-1] + 1) for s in splits) + ")")
@@ -80,8 +81,10 @@ def summary(rows: list[dict]) -> list[str]:
             row = []
             for n in ns:
                 r = cells.get((strategy, prm, n))
+                short = "" if r is None or r["questions"] == counts[n] else f" ({r['questions']} q so far)"
                 row.append("—" if r is None else
-                           f"{r['accuracy']:.1f} [{r['ci95'][0]:.0f}, {r['ci95'][1]:.0f}] · {r['tokens_per_question']:g}")
+                           f"{r['accuracy']:.1f} [{r['ci95'][0]:.0f}, {r['ci95'][1]:.0f}] · {r['tokens_per_question']:g}"
+                           + short)
             out.append(f"| {strategy} | {prm or '—'} | " + " | ".join(row) + " |")
         out.append("")
     return out

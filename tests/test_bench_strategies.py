@@ -45,3 +45,10 @@ def test_a_line_cut_short_by_a_killed_run_is_skipped(tmp_path):
     partial.write_text('{"a": 1}\n{"b": 2}\n{"c": ')
     assert _read_rows(partial) == [{"a": 1}, {"b": 2}]
     assert _read_rows(tmp_path / "missing.jsonl") == []
+
+
+def test_summary_marks_a_cell_on_fewer_questions_than_its_column():
+    from evals._bench_strategies_report import summary
+
+    table = "\n".join(summary([_row(questions=100), _row(strategy="dvts", questions=20, correct=5)]))
+    assert "(20 q so far)" in table and table.count("so far") == 1
