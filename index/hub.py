@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from index import constants
 from index.errors import DroppedFieldWarning, HubUnreachableError
 from index.record import ModelRecord
+from index.sources._base import unpacked_params
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -354,7 +355,7 @@ def record_from_model_info(info: ModelInfo, card_text: str | None = None) -> Mod
     tags = tuple(t for t in (info.tags or ()) if isinstance(t, str))
     base_model = _base_model(info.id, meta, tags)
     architecture = _architecture(info)
-    params_b = _params_b(info)
+    params_b = unpacked_params(_params_b(info), info.id)  # a GPTQ / AWQ repo's tensors hold packed integers
     license = _license(info.id, meta, tags)
     facts: dict[str, Any] = {
         "family": infer_family(info.id, architecture=architecture, base_model=base_model, params_b=params_b),

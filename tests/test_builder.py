@@ -15,7 +15,7 @@ from index import constants
 from index.builder import build_records
 from index.catalog import Catalog
 from index.errors import RawDataNotFoundError
-from index.sources._base import raw_file, read_text
+from index.sources._base import raw_file, read_text, unpacked_params
 from index.vocabulary import BENCHMARKS
 
 RAW = constants.RAW_DIR
@@ -132,6 +132,36 @@ class TestKnownModels:
         gguf = catalog.frame[catalog.frame["id"].str.contains("GGUF") & catalog.frame["base_model"].notna()]
         assert len(gguf) > 100
         assert not gguf["base_model"].str.contains("GGUF").all()
+
+    def test_v1_sizes_take_the_scrapes_decimals(self, catalog):
+        # v1 floors sizes to whole billions (phi-2: 2); the scrape has 2.78, and an "under 2B" filter must not pass it.
+        assert catalog.get("microsoft/phi-2").params_b == pytest.approx(2.78)
+        assert catalog.get("mistralai/Mistral-7B-v0.1").params_b == pytest.approx(7.24, abs=0.01)
+        sloth = pd.read_csv(raw_file(RAW, "leaderboards/sloth_openllm/open-llm-leaderboard_old.csv"))
+        v1 = dict(zip(sloth["Model"].str.lower(), sloth["#Params (B)"]))
+        for model in ("microsoft/phi-2", "mistralai/Mistral-7B-v0.1"):
+            assert int(catalog.get(model).params_b) == v1[model.lower()]
+
+    def test_quantized_repos_keep_the_size_their_name_states(self, catalog):
+        # v1 reads TheBloke/Platypus2-70B-Instruct-GPTQ as 9.1 B (packed 4-bit weights); a 7-9 B filter must not see it.
+        assert catalog.get("TheBloke/Platypus2-70B-Instruct-GPTQ").params_b == 70.0
+        assert catalog.get("TheBloke/Llama-2-7B-Chat-AWQ").params_b == 7.0
+        assert catalog.get("01-ai/Yi-1.5-6B").params_b == pytest.approx(6.06, abs=0.1)
+
+
+class TestSizeFromName:
+    @pytest.mark.parametrize(("model_id", "recorded", "expected"), [
+        ("TheBloke/LongChat-13B-GPTQ", 2.03, 13.0),          # packed 4-bit: the name wins
+        ("someone/Llama-2-13b-chat-hf-4bit", 2.0, 13.0),
+        ("someone/foo-13b-int4", 2.0, 13.0),
+        ("LEESM/llama-3-8b-bnb-4b-kowiki", 8.03, 8.03),      # "8b" and "4b": no single stated size
+        ("ModelCloud/Llama-3.2-1B-Instruct-gptqmodel-4bit", 5.45, 5.45),  # over the name: not a packing undercount
+        ("RatanRohith/NeuralPizza-7B-Merge-Slerp", 0.916, 0.916),  # not quantized: the record stands
+        ("TheBloke/Some-Model-GPTQ", 2.0, 2.0),              # no size in the name
+        ("TheBloke/Llama-2-7B-AWQ", None, None),
+    ])
+    def test_unpacked_params(self, model_id, recorded, expected):
+        assert unpacked_params(recorded, model_id) == expected
 
 
 class TestCatalogContracts:

@@ -139,6 +139,18 @@ class TestMapping:
         info.card_data = None
         assert record_from_model_info(info).base_model == "mistralai/Mistral-7B-Instruct-v0.2"
 
+    def test_quantized_repo_takes_its_size_from_the_name(self):
+        # A GPTQ checkpoint's safetensors total counts packed int32s: TheBloke's 70B GPTQ repos read about 9 B.
+        from huggingface_hub.hf_api import ModelInfo
+
+        info = ModelInfo(id="TheBloke/Platypus2-70B-Instruct-GPTQ", tags=["text-generation"],
+                         safetensors={"parameters": {"I32": 8_000_000_000, "F16": 1_100_000_000},
+                                      "total": 9_100_000_000})
+        assert record_from_model_info(info).params_b == 70.0
+        info = ModelInfo(id="mistralai/Mistral-7B-v0.1", tags=["text-generation"],
+                         safetensors={"parameters": {"BF16": 7_241_732_096}, "total": 7_241_732_096})
+        assert record_from_model_info(info).params_b == pytest.approx(7.241732096)
+
     def test_record_round_trips_through_the_catalog(self, ingested):
         from index.catalog import Catalog
 

@@ -178,6 +178,24 @@ def refine_rounded_params(params_b: float | None, model_id: str) -> float | None
     return params_b
 
 
+#: a repo name that says its weights are stored quantized: GPTQ / AWQ / EXL2 / bitsandbytes / "4bit", "int8", ...
+_QUANTIZED_NAME = re.compile(r"gptq|awq|exl2|bnb|(?<![a-z0-9])(?:int)?[48]-?bits?(?![a-z0-9])|(?<![a-z0-9])int[48](?![0-9])",
+                             re.IGNORECASE)
+
+
+def unpacked_params(params_b: float | None, model_id: str) -> float | None:
+    """The parameter count of a quantized repo, taken from its name when the recorded count is far below it.
+
+    Counts read off safetensors tensors (the Hub's and the leaderboards') see a quantized checkpoint's packed integers:
+    4-bit weights stored eight to an int32 count about 1/8 of the linear layers (TheBloke's Llama-2-70B GPTQ repos
+    read 9.1 B). Where the name says the model is quantized and states one size over 1.5x the count, the name wins.
+    """
+    if params_b is None or not _QUANTIZED_NAME.search(model_id.rsplit("/", 1)[-1]):
+        return params_b
+    named = size_from_name(model_id)
+    return named if named is not None and named > 1.5 * params_b else params_b
+
+
 def points(value: Any, *, scale: float = 1.0) -> float | None:
     """A score in points on the 0–100 scale (`scale` = 100 for 0–1 accuracies), rounded to 2 decimals."""
     number = as_float(value)

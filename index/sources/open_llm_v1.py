@@ -8,6 +8,8 @@ Models the sloth table lacks but the scrape has are kept with the scrape's score
 
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 from typing import Any
 
@@ -43,15 +45,24 @@ _SLOTH_SCORES = {
 _SCRAPE_SCORES = {b: b for b in _SLOTH_SCORES.values()}
 
 
-def _scrape_flags(scrape: pd.DataFrame) -> dict[str, tuple[bool | None, bool | None]]:
-    """Lower-cased id → (flagged, merged) as the metabench scrape recorded them."""
+def _scrape_facts(scrape: pd.DataFrame) -> dict[str, tuple[bool | None, bool | None, float | None]]:
+    """Lower-cased id → (flagged, merged, size in billions) as the metabench scrape recorded them."""
     return {
-        str(name).lower(): (as_bool(flagged), as_bool(merged))
-        for name, flagged, merged in zip(scrape["name"], scrape["flagged"], scrape["merged"])
+        str(name).lower(): (as_bool(flagged), as_bool(merged), params_or_none(size))
+        for name, flagged, merged, size in zip(scrape["name"], scrape["flagged"], scrape["merged"], scrape["size"])
     }
 
 
-def _from_sloth(row: dict, facts: dict[str, Any], scrape_flags: tuple[bool | None, bool | None] | None) -> SourceRecord:
+def _params(v1_params: float | None, scrape_size: float | None, model_id: str) -> float | None:
+    """v1 floors sizes to whole billions (phi-2's 2.78 B reads 2, which an "under 2B" filter would pass): the
+    scrape's two-decimal size where it floors to the same number, else v1's, refined by the name."""
+    if v1_params is not None and scrape_size is not None and math.floor(scrape_size) == v1_params:
+        return scrape_size
+    return refine_rounded_params(v1_params, model_id)
+
+
+def _from_sloth(row: dict, facts: dict[str, Any],
+                scrape: tuple[bool | None, bool | None, float | None] | None) -> SourceRecord:
     """One model's record from its picked run `row`; `facts` fill what that run leaves blank (type, licence)."""
     model_id = str(row["Model"]).strip()
     kind = kind_from_type(facts["type"])
@@ -61,15 +72,15 @@ def _from_sloth(row: dict, facts: dict[str, Any], scrape_flags: tuple[bool | Non
         for col, bench in _SLOTH_SCORES.items()
         if (value := points(row[col])) is not None
     }
-    flagged = scrape_flags[0] if scrape_flags else None
+    flagged = scrape[0] if scrape else None
     if flagged is None and as_bool(row["Flagged"]) is False:
         flagged = False  # the column is unreliable only in the True direction (set on 7,060 of 7,169 rows)
-    merged = True if kind == "merge" or (scrape_flags and scrape_flags[1]) else None if kind is None else False
+    merged = True if kind == "merge" or (scrape and scrape[1]) else None if kind is None else False
     return SourceRecord(
         id=model_id,
         source="open_llm_leaderboard_v1",
         architecture=architecture_or_none(row["Architecture"]),
-        params_b=refine_rounded_params(params_or_none(row["#Params (B)"]), model_id),
+        params_b=_params(params_or_none(row["#Params (B)"]), scrape[2] if scrape else None, model_id),
         instruct=instruct_from_type(kind, model_id),
         license=license_id(facts["license"]),
         likes=as_int(row["Hub ❤️"]),
@@ -112,7 +123,7 @@ def load(raw_dir: Path) -> list[SourceRecord]:
     """
     sloth = read_csv(raw_dir, SLOTH_FILE)
     scrape = read_csv(raw_dir, SCRAPE_FILE)
-    flags = _scrape_flags(scrape)
+    scraped = _scrape_facts(scrape)
     ranked = rank_runs(sloth, key=sloth["Model"].str.strip().str.lower(), precision="Precision", date="date")
     types, licenses = first_valid(ranked, "Type"), first_valid(ranked, "Hub License")
     # "created" is the first submission: the earliest run date of the model.
@@ -121,7 +132,7 @@ def load(raw_dir: Path) -> list[SourceRecord]:
     for row in ranked.drop_duplicates("_key").to_dict("records"):
         key = row["_key"]
         facts = {"type": types.get(key), "license": licenses.get(key), "created": created.get(key)}
-        records.append(_from_sloth(row, facts, flags.get(key)))
+        records.append(_from_sloth(row, facts, scraped.get(key)))
     known = {r.key for r in records}
     extra = scrape[~scrape["name"].str.strip().str.lower().isin(known)]
     extra = rank_runs(extra, key=extra["name"].str.strip().str.lower(), precision="precision", date=None)
