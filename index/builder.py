@@ -38,7 +38,7 @@ from index.sources import (
     open_llm_v1,
     open_llm_v2,
 )
-from index.sources._base import SourceRecord, name_says_instruct, unpacked_params
+from index.sources._base import SourceRecord, name_declares_contamination, name_says_instruct, unpacked_params
 from index.sources._ids import IdIndex
 
 __all__ = ["build_catalog", "build_records"]
@@ -179,6 +179,8 @@ def _merge(parts: list[SourceRecord]) -> dict:
     # Any source that knows of a merge wins: the others merely did not record it.
     fields["merged"] = True if True in merged_votes else (merged_votes[0] if merged_votes else None)
     fields["params_b"] = unpacked_params(fields["params_b"], model_id)
+    if name_declares_contamination(model_id):
+        fields["flagged"] = True
     if fields["instruct"] is None and name_says_instruct(model_id):
         fields["instruct"] = True
     card = next((p for p in _ordered(parts, "card_text") if p.card_text), None)

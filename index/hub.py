@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from index import constants
 from index.errors import DroppedFieldWarning, HubUnreachableError
 from index.record import ModelRecord
-from index.sources._base import unpacked_params
+from index.sources._base import name_declares_contamination, unpacked_params
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -378,6 +378,7 @@ def record_from_model_info(info: ModelInfo, card_text: str | None = None) -> Mod
         downloads=_count(info.downloads),
         created=info.created_at.date().isoformat() if info.created_at is not None else None,
         available=True,
+        flagged=True if name_declares_contamination(info.id) else None,
         card_text=card,
         card_source=card_source,
         sources=("hub",),

@@ -55,7 +55,8 @@ class ModelRecord:
         downloads (`int`, *optional*): Hub downloads (monthly, at the snapshot date).
         created (`str`, *optional*): ISO date the repo was created or first submitted.
         available (`bool`, *optional*): still available on the Hub at the snapshot.
-        flagged (`bool`, *optional*): flagged by the leaderboard maintainers (e.g. contaminated).
+        flagged (`bool`, *optional*): flagged by the leaderboard maintainers (e.g. contaminated), or a repo whose
+            name declares it contaminated (the sources kept no leaderboard flags: the scrape hid flagged models).
         merged (`bool`, *optional*): a merge of other models.
         tags (`tuple[str, ...]`): Hub / gallery tags, may be empty.
         pipeline_tag (`str`, *optional*): Hub pipeline tag (``"text-generation"``).

@@ -333,6 +333,21 @@ class Recommender:
         columns.append(self._general_vote()[rows])
         return _nanmean(np.vstack(columns))
 
+    def task_vote_parts(self, task: str | None, row: int) -> str:
+        """The votes behind one row's task standing, as a phrase: "mmlu_medical 58th percentile (predicted), general
+        capability 97th percentile (6 known scores)" — what a pick ranked by prediction alone is ranked on."""
+        parts = []
+        for b in TASK_BENCHMARKS[task] if task is not None else ():
+            column = self._benchmark_vote(b)
+            if column is not None and not np.isnan(column[row]):
+                how = "known" if not np.isnan(self.catalog.scores(b)[row]) else "predicted"
+                parts.append(f"{b} {_ordinal(column[row])} percentile ({how})")
+        general = self._general_vote()[row]
+        if not np.isnan(general):
+            n = sum(not np.isnan(self.catalog.scores(b)[row]) for b in BENCHMARKS)
+            parts.append(f"general capability {_ordinal(general)} percentile ({n} known score{'s' * (n != 1)})")
+        return ", ".join(parts)
+
     def _benchmark_vote(self, benchmark: str) -> np.ndarray | None:
         """Per catalog row, the percentile of its known-or-predicted `benchmark` score (`None`: nothing known)."""
         with self._votes_lock:
@@ -399,6 +414,13 @@ def _percentile(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
     hi = np.searchsorted(ref, values, side="right")
     out = 100.0 * (lo + hi) / (2.0 * ref.size)
     return np.where(np.isnan(values), np.nan, out)
+
+
+def _ordinal(value: float) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th-13th, 97th (of a percentile rounded to a whole number, kept within 1-99)."""
+    n = int(min(99, max(1, round(float(value)))))
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _nanmean(stacked: np.ndarray) -> np.ndarray:
@@ -531,7 +553,10 @@ class _Run:
             self._task_score = self.rec.shortlister.task_scores(parsed.task)
         cand = Candidate(id=str(self.rec.catalog.frame["id"].iat[row]), row=row, retrieval_score=0.0,
                          dense_score=None, lexical_score=None,
-                         reason="ranked among every eligible model by known and predicted task scores")
+                         reason=(f"not a text match; ranked among every eligible model by its task standing, the "
+                                 f"mean of {self.rec.task_vote_parts(parsed.task, row)}" if parsed.task is not None else
+                                 "not a text match; ranked among every eligible model by "
+                                 f"{self.rec.task_vote_parts(None, row).replace(' capability ', ' capability: ', 1)}"))
         self._entries[row] = self.rec.shortlister._entry(parsed, cand, float(self._task_score[row]))
         return self._entries[row]
 

@@ -142,6 +142,13 @@ class TestKnownModels:
         for model in ("microsoft/phi-2", "mistralai/Mistral-7B-v0.1"):
             assert int(catalog.get(model).params_b) == v1[model.lower()]
 
+    def test_a_repo_named_contaminated_is_flagged(self, catalog):
+        # It tops v1 at 7 B (MMLU 78.9) because it was trained on the test sets; no source kept a leaderboard flag.
+        record = catalog.get("Contamination/contaminated_proof_7b_v1.0")
+        assert record.flagged is True and record.score("mmlu") == pytest.approx(78.92)
+        assert catalog.get("mistralai/Mistral-7B-v0.1").flagged is not True
+        assert int(catalog.frame["flagged"].fillna(False).astype(bool).sum()) == 3
+
     def test_quantized_repos_keep_the_size_their_name_states(self, catalog):
         # v1 reads TheBloke/Platypus2-70B-Instruct-GPTQ as 9.1 B (packed 4-bit weights); a 7-9 B filter must not see it.
         assert catalog.get("TheBloke/Platypus2-70B-Instruct-GPTQ").params_b == 70.0

@@ -150,6 +150,13 @@ class TestMapping:
         info = ModelInfo(id="mistralai/Mistral-7B-v0.1", tags=["text-generation"],
                          safetensors={"parameters": {"BF16": 7_241_732_096}, "total": 7_241_732_096})
         assert record_from_model_info(info).params_b == pytest.approx(7.241732096)
+        assert record_from_model_info(info).flagged is None
+
+    def test_a_repo_named_contaminated_is_flagged(self):
+        from huggingface_hub.hf_api import ModelInfo
+
+        info = ModelInfo(id="Contamination/contaminated_proof_7b_v1.0", tags=["text-generation"])
+        assert record_from_model_info(info).flagged is True
 
     def test_record_round_trips_through_the_catalog(self, ingested):
         from index.catalog import Catalog

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -79,6 +80,25 @@ class TestRecommend:
         accuracy = [p.measured.accuracy for p in full.picks[: len(measured)]]
         assert accuracy == sorted(accuracy, reverse=True)
         assert full.spent_queries == sum(p.measured.n for p in measured)
+
+    def test_a_pick_ranked_by_prediction_says_what_it_is_ranked_on(self, rec):
+        # Retrieval keeps 2 candidates, so most picks come from the task vote alone; their reason names its parts.
+        small = Recommender(rec.shortlister, prior_cache=False, pool=2)
+        small.predictor = rec.predictor
+        answer = small.recommend("medical QA model under 8B", k=8, confirm="none")
+        by_vote = [p for p in answer.picks if p.why_retrieved.startswith("not a text match; ranked among")]
+        assert len(by_vote) >= 6
+        for p in by_vote:
+            row = small.catalog.row(p.id)
+            parts = dict((b, (int(pct), how)) for b, pct, how in
+                         re.findall(r"(\w+) (\d+)(?:st|nd|rd|th) percentile \((known|predicted)\)", p.why_retrieved))
+            assert set(parts) <= {"mmlu_medical", "medqa"} and "mmlu_medical" in parts
+            known = {s.benchmark for s in p.known_scores}
+            for b, (pct, how) in parts.items():
+                assert (how == "known") == (b in known)
+                assert pct == min(99, max(1, round(float(small._benchmark_vote(b)[row]))))
+            general = re.search(r"general capability (\d+)\w\w percentile \((\d+) known scores?\)", p.why_retrieved)
+            assert general and int(general.group(1)) == min(99, max(1, round(float(small.general_vote([row])[0]))))
 
     def test_to_dict_is_json(self, math_events):
         answer, _ = math_events
@@ -162,3 +182,11 @@ def test_wilson_interval():
     low, high = wilson_interval(8, 10)
     assert (low, high) == (49.02, 94.33)
     assert wilson_interval(0, 0) == (0.0, 100.0)
+
+
+@pytest.mark.parametrize(("value", "text"), [(0.2, "1st"), (2, "2nd"), (3.4, "3rd"), (4, "4th"), (11, "11th"),
+                                             (12, "12th"), (13, "13th"), (21, "21st"), (42, "42nd"), (99.9, "99th")])
+def test_percentiles_read_as_ordinals(value, text):
+    from recommender.pipeline import _ordinal
+
+    assert _ordinal(value) == text

@@ -178,6 +178,16 @@ def refine_rounded_params(params_b: float | None, model_id: str) -> float | None
     return params_b
 
 
+#: a repo name that declares its model contaminated ("Contamination/contaminated_proof_7b_v1.0", a demonstration
+#: trained on the v1 test sets that tops the v1 leaderboard at 7 B): no source's flag records it.
+_CONTAMINATED_NAME = re.compile(r"contaminat", re.IGNORECASE)
+
+
+def name_declares_contamination(model_id: str) -> bool:
+    """Whether the repo name says the model is contaminated (such a model is flagged, like a leaderboard flag)."""
+    return bool(_CONTAMINATED_NAME.search(model_id))
+
+
 #: a repo name that says its weights are stored quantized: GPTQ / AWQ / EXL2 / bitsandbytes / "4bit", "int8", ...
 _QUANTIZED_NAME = re.compile(r"gptq|awq|exl2|bnb|(?<![a-z0-9])(?:int)?[48]-?bits?(?![a-z0-9])|(?<![a-z0-9])int[48](?![0-9])",
                              re.IGNORECASE)
