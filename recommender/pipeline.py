@@ -416,6 +416,10 @@ def _percentile(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), np.nan, out)
 
 
+#: picks the unspent-budget note proposes to evaluate (the budget is split evenly over them).
+UNSPENT_BUDGET_PICKS = 4
+
+
 def _ordinal(value: float) -> str:
     """1st, 2nd, 3rd, 4th, ..., 11th-13th, 97th (of a percentile rounded to a whole number, kept within 1-99)."""
     n = int(min(99, max(1, round(float(value)))))
@@ -595,7 +599,19 @@ class _Run:
             if outcome is not None:
                 return outcome
         self.emit("confirm", "skipped", "; ".join(reasons) + "; the answer rests on known and predicted scores")
+        if discovery.stated != "default" and mode in ("auto", "live"):
+            self.notes.append(self._unspent_budget_note(parsed, ranking, discovery))
         return _confirm.ConfirmOutcome()
+
+    def _unspent_budget_note(self, parsed: ParsedQuery, ranking: np.ndarray, discovery: DiscoveryBudget) -> str:
+        """The budget the user stated went unspent here: the command that spends it where the top picks can run."""
+        ids = [str(self.rec.catalog.frame["id"].iat[int(r)]) for r in ranking[:UNSPENT_BUDGET_PICKS]]
+        dataset = _confirm.TASK_DATASETS.get(parsed.task) or "jsonl:your_questions.jsonl"
+        per_model = max(1, discovery.queries // max(1, len(ids)))
+        return (f"Your budget of {discovery.queries:,} evaluation queries was not spent (the confirm stage says "
+                f"why). To spend it where the top picks can run (a GPU with the models in its Hugging Face cache): "
+                f"`gemfinder evaluate --models "
+                f"{' '.join(ids)} --dataset {dataset} --questions {per_model} --engine vllm`.")
 
     def _confirm_recorded_stage(self, parsed, ranking, discovery, mode, benchmarks, ids, reasons: list[str], *,
                                 note: str = "") -> _confirm.ConfirmOutcome | None:
@@ -771,7 +787,7 @@ def _skip_reason(model: str, dataset: str | None, spec: str | None, live_class) 
 
 
 def _live_unavailable_reason() -> str:
-    """Why live evaluation did not run (until the live oracle lands, it is not installed)."""
+    """Why live evaluation did not run: the live oracle is not installed, or no candidate can run here."""
     try:
         import recommender.confirm.live  # noqa: F401
     except ImportError:

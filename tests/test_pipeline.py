@@ -105,6 +105,19 @@ class TestRecommend:
         data = json.loads(json.dumps(answer.to_dict(), allow_nan=False))
         assert data["task"] == "math" and data["budget"]["queries"] == 600 and len(data["picks"]) == len(answer.picks)
 
+    def test_an_unspent_stated_budget_gets_the_command_that_spends_it(self, rec):
+        # No medical matrix is recorded and no 8B model runs here: the stated budget goes unspent, and the note
+        # says how to spend it on the top picks elsewhere.
+        answer = rec.recommend("best 8B model for medical QA, spend at most 2,000 evaluation questions", k=5)
+        assert answer.spent_queries == 0 and answer.stages["confirm"].startswith("skipped")
+        note = next(n for n in answer.notes if n.startswith("Your budget of 2,000 evaluation queries was not spent"))
+        command = re.search(r"`gemfinder evaluate --models (.+) --dataset (\S+) --questions (\d+) --engine vllm`",
+                            note)
+        assert command and command.group(2) == "medqa" and int(command.group(3)) == 500
+        assert command.group(1).split() == [p.id for p in answer.picks[:4]]
+        # the default budget was not asked for, so nothing is owed
+        assert not any("was not spent" in n for n in rec.recommend("best 8B model for medical QA", k=5).notes)
+
     def test_stream_yields_events_then_the_answer(self, rec):
         items = list(rec.stream("medical QA model under 3B", k=3))
         assert all(isinstance(i, StageEvent) for i in items[:-1]) and isinstance(items[-1], Recommendation)
