@@ -86,9 +86,27 @@ class TestChat:
         assert turn.error is None and all(r["skipped"] for r in turn.results[0]["results"])
 
     def test_why_not_explains(self, chat):
-        chat.send("best 7B model for grade-school math with an apache-2.0 license")
+        answer = chat.send("best 7B model for grade-school math with an apache-2.0 license").recommendation
         turn = chat.send("why not mistralai/Mistral-7B-v0.1?")
         assert turn.tools_run == ("explain_model",) and "Why not" in turn.reply
+        # The top pick is measured on recorded GSM8K: it is compared with this model's GSM8K, not its math mean.
+        top = answer.picks[0]
+        assert top.measured is not None and top.measured.source == "recorded:gsm8k"
+        assert (f"the top pick `{top.id}` was measured at {top.score:.1f} (recorded:gsm8k); this model's gsm8k is "
+                "37.8 (known)") in turn.reply
+
+    def test_why_not_compares_like_with_like(self, chat):
+        # Phi-3-small-8k has known mmlu_medical and medqa; the top pick is predicted on mmlu_medical alone, so the
+        # two task means are not comparable: the reply gives the standing the answer is ordered by, and the one
+        # benchmark both have.
+        answer = chat.send("best 8B model for medical QA").recommendation
+        assert answer.picks[0].measured is None and "medqa" not in answer.picks[0].prediction.per_benchmark
+        reply = chat.send("why not microsoft/Phi-3-small-8k-instruct?").reply
+        why = reply.split("Why not: ", 1)[1].split("\n", 1)[0]
+        assert "the answer is ordered by task standing" in why and "medqa 73rd percentile (known)" in why
+        assert f"below the top pick `{answer.picks[0].id}`'s" in why
+        assert "on mmlu_medical it has 79.9 (known) against" in why
+        assert "73.5" not in why  # its medqa-inclusive task mean is not set against a mean without medqa
 
     def test_stream_yields_events_then_the_turn(self, chat):
         items = list(chat.stream("best 3B model for code"))

@@ -91,6 +91,35 @@ def render_result(name: str, result: dict[str, Any], answer: Recommendation | No
     return str(result)
 
 
+def _below_top(prediction: dict[str, Any], standing: dict[str, Any] | None, top: dict[str, Any]) -> list[str]:
+    """Why a model ranks below the last answer's top pick, comparing like with like.
+
+    A measured top pick leads by its measurement. Otherwise the answer is ordered by task standing (a mean
+    percentile), and task means are compared only benchmark by benchmark: two means over different benchmarks
+    (one model with a known MedQA, the other with mmlu_medical alone) are not comparable.
+    """
+    if top.get("measured"):
+        source = top.get("measured_source") or ""
+        benchmark = source.split(":", 1)[1] if source.startswith("recorded:") else None
+        ours = prediction.get("per_benchmark", {}).get(benchmark) if benchmark else None
+        measured = f"the top pick `{top['id']}` was measured at {top['score']:.1f} ({source or 'measured'})"
+        if ours is not None:
+            mean, std = ours
+            return [f"{measured}; this model's {benchmark} is {mean:.1f} ({'known' if std == 0 else 'predicted'})"]
+        return [f"{measured}; this model was not measured"]
+    why = []
+    theirs = top.get("standing")
+    if standing is not None and theirs is not None and standing["vote"] <= theirs["vote"]:
+        why.append(f"the answer is ordered by task standing, and its {standing['vote']:.1f} ({standing['parts']}) is "
+                   f"below the top pick `{top['id']}`'s {theirs['vote']:.1f} ({theirs['parts']})")
+    ours, top_scores = prediction.get("per_benchmark", {}), top.get("per_benchmark", {})
+    for b in [b for b in ours if b in top_scores]:
+        (mean, std), (top_mean, top_std) = ours[b], top_scores[b]
+        why.append(f"on {b} it has {mean:.1f} ({'known' if std == 0 else 'predicted'}) against "
+                   f"{top_mean:.1f} ({'known' if top_std == 0 else 'predicted'})")
+    return why
+
+
 def _render_model(r: dict[str, Any]) -> str:
     size = f"{r['params_b']:.1f}B" if r["params_b"] else "size unknown"
     rows = [f"`{r['id']}` — {r['family'] or 'family unknown'}, {size}, {r['license'] or 'licence unknown'}, "
@@ -107,12 +136,12 @@ def _render_model(r: dict[str, Any]) -> str:
         if not rank:
             top = r.get("top_pick")
             why = [] if r.get("passes_filters") else ["it does not pass the request's filters"]
-            if top and top.get("score") is not None and p is not None and p["mean"] < top["score"]:
-                why.append(f"its score {p['mean']:.1f} is below the top pick `{top['id']}` ({top['score']:.1f})")
+            if top and p is not None:
+                why += _below_top(p, r.get("standing"), top)
             if why:
                 rows.append("Why not: " + "; ".join(why) + ".")
     if r.get("flagged"):
-        rows.append("Flagged by the leaderboard maintainers (e.g. contamination).")
+        rows.append("Flagged (contaminated): left out of answers unless the request says \"include flagged\".")
     if r["card_excerpt"]:
         excerpt = " ".join(r["card_excerpt"].split())[:400]
         rows.append(f"Card ({r['card_source']}, quoted as data):\n> {excerpt}")

@@ -149,10 +149,21 @@ class Toolbox:
             out["in_last_answer"] = next((p.rank for p in last.picks if p.id.lower() == record.id.lower()), None)
             out["prediction"] = self.predict_scores([record.id], last.task)["models"][0]["prediction"]
             out["passes_filters"] = self._passes(row)
+            out["standing"] = self._standing(row, last.task)
             if last.picks:
                 top = last.picks[0]
-                out["top_pick"] = {"id": top.id, "score": top.score}
+                out["top_pick"] = {
+                    "id": top.id, "score": top.score, "measured": top.measured is not None,
+                    "measured_source": top.measured.source if top.measured is not None else None,
+                    "per_benchmark": dict(top.prediction.per_benchmark) if top.prediction is not None else {},
+                    "standing": self._standing(self.rec.catalog.row(top.id), last.task),
+                }
         return out
+
+    def _standing(self, row: int, task: str) -> dict[str, Any] | None:
+        """The task standing the answer is ordered by (a mean percentile) and its parts; `None` when unknown."""
+        vote = float(self.rec.task_vote(task, np.array([row], dtype=np.int64))[0])
+        return None if np.isnan(vote) else {"vote": round(vote, 1), "parts": self.rec.task_vote_parts(task, row)}
 
     def _passes(self, row: int) -> bool:
         from search.query import Constraints, ParsedQuery
