@@ -144,17 +144,21 @@ class TaskPredictor:
         return values, sigmas
 
     def predict_rows(self, rows: np.ndarray, benchmarks: Sequence[str]) -> list[Prediction | None]:
-        """The task prediction of each row: the mean over the benchmarks that can be scored for every row.
+        """The task prediction of each row: the mean over the benchmarks the prior can predict.
 
-        A benchmark the prior cannot predict (too few scores, hidden) is left out of every row's mean, so all rows
-        are compared over the same benchmarks; σ is the mean of the benchmarks' σ (0 for known scores: the fully
+        A benchmark the prior cannot predict (too few scores: medqa's 28; hidden) is left out of every row's mean,
+        even a row that has a known score on it (it stays among the row's known scores), so every row is compared
+        over the same benchmarks whichever rows it is predicted with: a model with a known MedQA is not averaged
+        over a harder benchmark than its neighbours. Only when no task benchmark can be predicted are the known
+        ones used, for rows that all have them. σ is the mean of the benchmarks' σ (0 for known scores: the fully
         correlated case, as `CatalogPrior.predict_task`).
 
         Returns:
             One `Prediction` per row; all `None` when no benchmark can be scored.
         """
         rows = np.asarray(rows, dtype=np.int64)
-        table = {b: s for b in benchmarks if (s := self.benchmark_scores(rows, b)) is not None}
+        predictable = [b for b in benchmarks if self.prior_for(b) is not None]
+        table = {b: s for b in predictable or benchmarks if (s := self.benchmark_scores(rows, b)) is not None}
         if not table:
             return [None] * len(rows)
         z = float(norm.ppf((1.0 + (self._fitted or self._template).quantile) / 2.0))

@@ -203,3 +203,15 @@ def test_percentiles_read_as_ordinals(value, text):
     from recommender.pipeline import _ordinal
 
     assert _ordinal(value) == text
+
+
+def test_a_task_mean_does_not_depend_on_the_rows_predicted_with_it(rec):
+    # medqa has 28 known scores, too few for a prior: it is left out of every row's medical mean, so a model with
+    # a known MedQA (harder than mmlu_medical) is compared with its neighbours over mmlu_medical alone.
+    phi = rec.catalog.row("microsoft/Phi-3-small-8k-instruct")
+    other = rec.catalog.row("FINGU-AI/Chocolatine-Fusion-14B")
+    alone = rec.predictor.predict_rows(np.array([phi]), ("mmlu_medical", "medqa"))[0]
+    together = rec.predictor.predict_rows(np.array([phi, other]), ("mmlu_medical", "medqa"))[0]
+    assert alone == together
+    assert alone.mean == pytest.approx(79.9, abs=0.05) and set(alone.per_benchmark) == {"mmlu_medical"}
+    assert {s.benchmark for s in rec.predictor.known(phi, ("mmlu_medical", "medqa"))} == {"mmlu_medical", "medqa"}
