@@ -557,12 +557,16 @@ class _Run:
             self._task_score = self.rec.shortlister.task_scores(parsed.task)
         cand = Candidate(id=str(self.rec.catalog.frame["id"].iat[row]), row=row, retrieval_score=0.0,
                          dense_score=None, lexical_score=None,
-                         reason=(f"not a text match; ranked among every eligible model by its task standing, the "
-                                 f"mean of {self.rec.task_vote_parts(parsed.task, row)}" if parsed.task is not None else
-                                 "not a text match; ranked among every eligible model by "
-                                 f"{self.rec.task_vote_parts(None, row).replace(' capability ', ' capability: ', 1)}"))
+                         reason=f"not a text match; ranked among every eligible model by {self._standing(parsed, row)}")
         self._entries[row] = self.rec.shortlister._entry(parsed, cand, float(self._task_score[row]))
         return self._entries[row]
+
+    def _standing(self, parsed: ParsedQuery, row: int) -> str:
+        """What a row ranked by prediction alone is ranked on, as the end of a sentence."""
+        parts = self.rec.task_vote_parts(parsed.task, row)
+        if parsed.task is None:  # the general vote alone: "general capability: 94th percentile (2 known scores)"
+            return parts.replace("general capability ", "general capability: ", 1)
+        return f"its task standing, the mean of {parts}"
 
     def predictions(self, parsed: ParsedQuery, rows) -> list[Prediction | None]:
         """Known-or-predicted task scores (± σ) of `rows` (the picks' and the confirmed arms' evidence)."""
