@@ -613,9 +613,9 @@ class _Run:
         dataset = _confirm.TASK_DATASETS.get(parsed.task) or "jsonl:your_questions.jsonl"
         per_model = max(1, discovery.queries // max(1, len(ids)))
         return (f"Your budget of {discovery.queries:,} evaluation queries was not spent (the confirm stage says "
-                f"why). To spend it where the top picks can run (a GPU with the models in its Hugging Face cache): "
-                f"`gemfinder evaluate --models "
-                f"{' '.join(ids)} --dataset {dataset} --questions {per_model} --engine vllm`.")
+                f"why). To spend it where the top picks can run, on a GPU with the models in its Hugging Face cache, "
+                f"run `gemfinder evaluate --models {' '.join(ids)} --dataset {dataset} --questions {per_model} "
+                "--engine vllm`")
 
     def _confirm_recorded_stage(self, parsed, ranking, discovery, mode, benchmarks, ids, reasons: list[str], *,
                                 note: str = "") -> _confirm.ConfirmOutcome | None:

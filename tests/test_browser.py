@@ -81,6 +81,11 @@ def test_chat_answers_with_a_table_then_gems_tab_shows_the_plot(page):
     _wait_text(page, "#chatbot", "answer")
     reply = page.locator("#chatbot").inner_text()
     assert "retrieve" in reply and "prioritise" in reply and "math" in reply
+    # every column keeps a readable width (the table scrolls sideways): none is squeezed to a letter per line
+    widths = dict(page.evaluate("() => Array.from(document.querySelectorAll('#results th')).map("
+                                "h => [h.innerText.trim(), h.getBoundingClientRect().width])"))
+    assert {"known gsm8k", "known math_lvl5", "why"} <= set(widths) and min(widths.values()) >= 40
+    assert widths["why"] >= 300 and widths["known math_lvl5"] >= 90
     page.screenshot(path=str(ARTIFACTS / "browser_chat.png"), full_page=True)
 
     # a click on a pick opens its model page

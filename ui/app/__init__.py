@@ -72,8 +72,10 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, service: AppService | N
     Returns:
         The running `gr.Blocks` (call ``.close()`` to stop it when `block` is `False`).
     """
+    from ui.app._blocks import CSS
+
     demo = build_app(service, concurrency=concurrency)
     demo.launch(server_name=host, server_port=port, share=False, ssr_mode=False, quiet=quiet, show_error=False,
                 prevent_thread_lock=not block, footer_links=["api"], mcp_server=False, pwa=False,
-                enable_monitoring=False)
+                enable_monitoring=False, css=CSS)
     return demo
