@@ -142,6 +142,19 @@ class TestKnownModels:
         for model in ("microsoft/phi-2", "mistralai/Mistral-7B-v0.1"):
             assert int(catalog.get(model).params_b) == v1[model.lower()]
 
+    def test_a_failed_gsm8k_run_is_dropped(self, catalog):
+        # v1 records Yi-1.5-34B-32K at GSM8K 0.00 beside MMLU 78.15: the run failed, the model is predicted instead.
+        sloth = pd.read_csv(raw_file(RAW, "leaderboards/sloth_openllm/open-llm-leaderboard_old.csv"))
+        assert (sloth.loc[sloth["Model"] == "01-ai/Yi-1.5-34B-32K", "GSM8K"] == 0).all()
+        yi = catalog.get("01-ai/Yi-1.5-34B-32K")
+        assert yi.score("gsm8k") is None and yi.score("mmlu") == pytest.approx(78.15)
+        frame = catalog.frame
+        v1 = frame["source.gsm8k"].isin(["open_llm_leaderboard_v1", "metabench_v1_scrape"])
+        low = frame[v1 & (frame["score.gsm8k"] < 1)]
+        # weak models (and those with no MMLU to judge by) keep their near-zero GSM8K
+        assert len(low) > 500 and ((low["score.mmlu"] < 50) | low["score.mmlu"].isna()).all()
+        assert catalog.get("mistralai/Mistral-7B-v0.1").score("gsm8k") == pytest.approx(37.83, abs=0.01)
+
     def test_a_repo_named_contaminated_is_flagged(self, catalog):
         # It tops v1 at 7 B (MMLU 78.9) because it was trained on the test sets; no source kept a leaderboard flag.
         record = catalog.get("Contamination/contaminated_proof_7b_v1.0")

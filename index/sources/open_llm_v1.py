@@ -4,6 +4,7 @@ The sloth table has one row per (model, precision) run with scores already in po
 true on almost every row and its ``Merged`` column on most, so neither is trusted: merges come from ``Type``
 ("merges and moerges") and the flag from the metabench scrape, which recorded the leaderboard's own flags.
 Models the sloth table lacks but the scrape has are kept with the scrape's scores (source ``metabench_v1_scrape``).
+A GSM8K run that failed (under 1 point beside an MMLU of 50 or more) is dropped, so the model's GSM8K is predicted.
 """
 
 from __future__ import annotations
@@ -53,6 +54,22 @@ def _scrape_facts(scrape: pd.DataFrame) -> dict[str, tuple[bool | None, bool | N
     }
 
 
+#: a GSM8K score under this many points beside an MMLU of at least `_CAPABLE_MMLU` is a failed run, not a result.
+_FAILED_GSM8K = 1.0
+_CAPABLE_MMLU = 50.0
+
+
+def _without_failed_runs(scores: dict[str, Score]) -> dict[str, Score]:
+    """`scores` without a GSM8K run that failed. v1's 5-shot GSM8K scores 0 when a model's answers never stop or
+    never match the harness's format (Yi-1.5-34B-32K: 0.00 beside MMLU 78.2); among models with MMLU ≥ 50 the
+    scores spike at 0–1 and then thin out (119 under 0.5, 20 in 0.5–1, 39 in 1–2). Kept, such a 0 ranks the model
+    last for math and teaches the prior that capable models fail GSM8K; dropped, the model is predicted."""
+    gsm8k, mmlu = scores.get("gsm8k"), scores.get("mmlu")
+    if gsm8k is not None and mmlu is not None and gsm8k.value < _FAILED_GSM8K and mmlu.value >= _CAPABLE_MMLU:
+        return {b: s for b, s in scores.items() if b != "gsm8k"}
+    return scores
+
+
 def _params(v1_params: float | None, scrape_size: float | None, model_id: str) -> float | None:
     """v1 floors sizes to whole billions (phi-2's 2.78 B reads 2, which an "under 2B" filter would pass): the
     scrape's two-decimal size where it floors to the same number, else v1's, refined by the name."""
@@ -67,11 +84,11 @@ def _from_sloth(row: dict, facts: dict[str, Any],
     model_id = str(row["Model"]).strip()
     kind = kind_from_type(facts["type"])
     date = iso_date(row["date"])
-    scores = {
+    scores = _without_failed_runs({
         bench: Score(value, "open_llm_leaderboard_v1", date)
         for col, bench in _SLOTH_SCORES.items()
         if (value := points(row[col])) is not None
-    }
+    })
     flagged = scrape[0] if scrape else None
     if flagged is None and as_bool(row["Flagged"]) is False:
         flagged = False  # the column is unreliable only in the True direction (set on 7,060 of 7,169 rows)
@@ -94,11 +111,11 @@ def _from_sloth(row: dict, facts: dict[str, Any],
 
 def _from_scrape(row: dict) -> SourceRecord:
     """A model only the metabench scrape has: its scores (no dates in the scrape) and size."""
-    scores = {
+    scores = _without_failed_runs({
         bench: Score(value, "metabench_v1_scrape")
         for col, bench in _SCRAPE_SCORES.items()
         if (value := points(row[col])) is not None
-    }
+    })
     return SourceRecord(
         id=str(row["name"]).strip(),
         source="metabench_v1_scrape",
