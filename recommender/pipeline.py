@@ -423,7 +423,7 @@ UNSPENT_BUDGET_PICKS = 4
 def _ordinal(value: float) -> str:
     """1st, 2nd, 3rd, 4th, ..., 11th-13th, 97th (of a percentile rounded to a whole number, kept within 1-99)."""
     n = int(min(99, max(1, round(float(value)))))
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    suffix = "th" if 10 <= n <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
 

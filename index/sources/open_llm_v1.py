@@ -10,9 +10,8 @@ A GSM8K run that failed (under 1 point beside an MMLU of 50 or more) is dropped,
 from __future__ import annotations
 
 import math
-
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -46,10 +45,18 @@ _SLOTH_SCORES = {
 _SCRAPE_SCORES = {b: b for b in _SLOTH_SCORES.values()}
 
 
-def _scrape_facts(scrape: pd.DataFrame) -> dict[str, tuple[bool | None, bool | None, float | None]]:
-    """Lower-cased id → (flagged, merged, size in billions) as the metabench scrape recorded them."""
+class _ScrapeFacts(NamedTuple):
+    """What the metabench scrape recorded of one model."""
+
+    flagged: bool | None
+    merged: bool | None
+    size_b: float | None
+
+
+def _scrape_facts(scrape: pd.DataFrame) -> dict[str, _ScrapeFacts]:
+    """Lower-cased id → the scrape's flag, merge mark and size in billions."""
     return {
-        str(name).lower(): (as_bool(flagged), as_bool(merged), params_or_none(size))
+        str(name).lower(): _ScrapeFacts(as_bool(flagged), as_bool(merged), params_or_none(size))
         for name, flagged, merged, size in zip(scrape["name"], scrape["flagged"], scrape["merged"], scrape["size"])
     }
 
@@ -78,8 +85,7 @@ def _params(v1_params: float | None, scrape_size: float | None, model_id: str) -
     return refine_rounded_params(v1_params, model_id)
 
 
-def _from_sloth(row: dict, facts: dict[str, Any],
-                scrape: tuple[bool | None, bool | None, float | None] | None) -> SourceRecord:
+def _from_sloth(row: dict, facts: dict[str, Any], scrape: _ScrapeFacts | None) -> SourceRecord:
     """One model's record from its picked run `row`; `facts` fill what that run leaves blank (type, licence)."""
     model_id = str(row["Model"]).strip()
     kind = kind_from_type(facts["type"])
@@ -89,15 +95,15 @@ def _from_sloth(row: dict, facts: dict[str, Any],
         for col, bench in _SLOTH_SCORES.items()
         if (value := points(row[col])) is not None
     })
-    flagged = scrape[0] if scrape else None
+    flagged = scrape.flagged if scrape else None
     if flagged is None and as_bool(row["Flagged"]) is False:
         flagged = False  # the column is unreliable only in the True direction (set on 7,060 of 7,169 rows)
-    merged = True if kind == "merge" or (scrape and scrape[1]) else None if kind is None else False
+    merged = True if kind == "merge" or (scrape and scrape.merged) else None if kind is None else False
     return SourceRecord(
         id=model_id,
         source="open_llm_leaderboard_v1",
         architecture=architecture_or_none(row["Architecture"]),
-        params_b=_params(params_or_none(row["#Params (B)"]), scrape[2] if scrape else None, model_id),
+        params_b=_params(params_or_none(row["#Params (B)"]), scrape.size_b if scrape else None, model_id),
         instruct=instruct_from_type(kind, model_id),
         license=license_id(facts["license"]),
         likes=as_int(row["Hub ❤️"]),

@@ -105,7 +105,7 @@ def _below_top(prediction: dict[str, Any], standing: dict[str, Any] | None, top:
         measured = f"the top pick `{top['id']}` was measured at {top['score']:.1f} ({source or 'measured'})"
         if ours is not None:
             mean, std = ours
-            return [f"{measured}; this model's {benchmark} is {mean:.1f} ({'known' if std == 0 else 'predicted'})"]
+            return [f"{measured}; this model's {benchmark} is {mean:.1f} ({_kind(std)})"]
         return [f"{measured}; this model was not measured"]
     why = []
     theirs = top.get("standing")
@@ -115,9 +115,13 @@ def _below_top(prediction: dict[str, Any], standing: dict[str, Any] | None, top:
     ours, top_scores = prediction.get("per_benchmark", {}), top.get("per_benchmark", {})
     for b in [b for b in ours if b in top_scores]:
         (mean, std), (top_mean, top_std) = ours[b], top_scores[b]
-        why.append(f"on {b} it has {mean:.1f} ({'known' if std == 0 else 'predicted'}) against "
-                   f"{top_mean:.1f} ({'known' if top_std == 0 else 'predicted'})")
+        why.append(f"on {b} it has {mean:.1f} ({_kind(std)}) against {top_mean:.1f} ({_kind(top_std)})")
     return why
+
+
+def _kind(std: float) -> str:
+    """A per-benchmark score's kind: a known score carries σ 0."""
+    return "known" if std == 0 else "predicted"
 
 
 def _render_model(r: dict[str, Any]) -> str:
